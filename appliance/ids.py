@@ -1,0 +1,112 @@
+"""Identifiers: UUIDs for rows and people, ULIDs for events and sequences.
+
+Event ids and sync sequences are ULIDs (reference §4.2): 48-bit millisecond
+timestamp plus 80 random bits, written as 26 upper-case Crockford base32
+characters, so that string order equals time order. Every ``since`` and expiry
+query compares these strings, which is why this module owns the encoding and
+the strictly increasing `next_sequence`.
+
+The clock is always passed in (aware UTC; a naive datetime is taken as UTC).
+Randomness comes from the OS CSPRNG (Offen used a seeded math/rand; ours is
+not guessable, which matters because event ids are shown to clients).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["is_ulid", "new_ulid", "new_uuid", "next_sequence", "sibling_ulid", "ulid_floor", "ulid_time"]
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_DECODE = {c: i for i, c in enumerate(_ALPHABET)}
+_LENGTH = 26
+_TIME_CHARS = 10
+_RANDOM_BITS = 80
+_MAX_TIME = (1 << 48) - 1
+_MAX_ULID = (1 << 128) - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# 26 base32 chars hold 130 bits; a valid ULID's first char is therefore 0-7.
+_ULID_RE = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+
+
+def new_uuid() -> str:
+    """A random (version 4) UUID string, as Offen uses for accounts, users and visitors."""
+    return str(uuid.uuid4())
+
+
+def _ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    ms = (moment - _EPOCH) // timedelta(milliseconds=1)
+    if not 0 <= ms <= _MAX_TIME:
+        raise ValueError("the moment is outside the ULID time range")
+    return ms
+
+
+def _encode(value: int) -> str:
+    chars = []
+    for _ in range(_LENGTH):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def _decode(value: str) -> int:
+    text = value.upper() if isinstance(value, str) else ""
+    if not _ULID_RE.fullmatch(text):
+        raise ValueError(f"not a ULID: {value!r}")
+    number = 0
+    for char in text:
+        number = (number << 5) | _DECODE[char]
+    return number
+
+
+def is_ulid(value: object) -> bool:
+    """True for a 26-character Crockford base32 ULID (either case)."""
+    return isinstance(value, str) and _ULID_RE.fullmatch(value.upper()) is not None
+
+
+def new_ulid(now: datetime) -> str:
+    """A ULID at the millisecond of `now` with 80 cryptographically random bits."""
+    return _encode((_ms(now) << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS))
+
+
+def ulid_floor(moment: datetime) -> str:
+    """The smallest ULID of that millisecond: every event at or after it compares >= it."""
+    return _encode(_ms(moment) << _RANDOM_BITS)
+
+
+def ulid_time(value: str) -> datetime:
+    """The (aware UTC) millisecond encoded in a ULID; ValueError when it is not one."""
+    try:
+        return _EPOCH + timedelta(milliseconds=_decode(value) >> _RANDOM_BITS)
+    except OverflowError as exc:
+        # ULID time runs to the year 10889, datetime only to 9999.
+        raise ValueError(f"the ULID's time is beyond the year 9999: {value!r}") from exc
+
+
+def sibling_ulid(event_id: str) -> str:
+    """A new random ULID with the same timestamp, for parked copies of events (reference §2.6)."""
+    stamp = _decode(event_id) >> _RANDOM_BITS
+    return _encode((stamp << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS))
+
+
+def next_sequence(last: str | None, now: datetime) -> str:
+    """A sequence strictly greater than `last`.
+
+    A fresh ULID at `now` when it sorts after `last`; otherwise `last` + 1.
+    Clients keep the highest sequence they saw as their checkpoint, so a stalled
+    or backwards clock must never hand out an equal or smaller one.
+    """
+    fresh = new_ulid(now)
+    if last is None:
+        return fresh
+    previous = _decode(last)
+    if _decode(fresh) > previous:
+        return fresh
+    if previous == _MAX_ULID:
+        raise OverflowError("no ULID is greater than the maximum")
+    return _encode(previous + 1)

@@ -1,0 +1,251 @@
+"""Logging set-up and the anonymised access log (reference §3.1, §5.2, §7.1).
+
+This module owns everything the appliance writes about requests and errors,
+and the privacy promise that comes with it: Offen's documentation says its
+logs hold no IP address, no user agent and no referrer, and collapse every
+2xx/3xx status to 200. We keep that and go further:
+
+* path segments that carry secrets (`/reset-password/<token>`, `/join/<token>`,
+  the links in emails) are redacted, and a query string is never written;
+* every line the "offen" logger writes, tracebacks included, is passed through
+  `scrub_addresses`, which removes IPv4/IPv6 addresses and their ports, so a
+  library message that names a client cannot leak one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any, TextIO
+from urllib.parse import quote
+
+__all__ = [
+    "LOGGER_NAME",
+    "REDACTED",
+    "ScrubbingFormatter",
+    "access_log",
+    "configure_logging",
+    "redact_path",
+    "scrub_addresses",
+]
+
+LOGGER_NAME = "offen"
+REDACTED = "…redacted…"
+_QUERY_MARK = "?…"
+
+# Path segments after which everything is a secret (links sent by email).
+_SECRET_MARKERS = frozenset({"reset-password", "join"})
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# --- scrubbing addresses -------------------------------------------------------
+
+_ADDRESS = "<address>"
+# Python socket address tuples as printed in messages: ('127.0.0.1', 54321)
+# or ('::1', 54321, 0, 0). The whole tuple goes, port included.
+_ADDR_TUPLE = re.compile(r"\(\s*'([^']*)'\s*,\s*\d+(?:\s*,\s*\d+){0,2}\s*\)")
+# IPv4, optionally with a port.
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])")
+# Anything that might be an IPv6 address (validated below, so times such as
+# 15:04:05 are left alone), optionally bracketed with a port, or with a zone.
+_IPV6_CANDIDATE = re.compile(
+    r"\[?(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?:%[\w.-]+)?)\]?"
+    r"(?::\d{1,5})?(?![\w:])"
+)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _replace_tuple(match: re.Match[str]) -> str:
+    return _ADDRESS if _is_ip(match.group(1)) or match.group(1) == "" else match.group(0)
+
+
+def _replace_v6(match: re.Match[str]) -> str:
+    return _ADDRESS if _is_ip(match.group(1)) else match.group(0)
+
+
+def scrub_addresses(text: str) -> str:
+    """Return `text` with every IPv4/IPv6 address (and the port next to it) removed."""
+    text = _ADDR_TUPLE.sub(_replace_tuple, text)
+    text = _IPV6_CANDIDATE.sub(_replace_v6, text)
+    return _IPV4.sub(_ADDRESS, text)
+
+
+class ScrubbingFormatter(logging.Formatter):
+    """A formatter whose output, tracebacks included, never holds an IP address."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub_addresses(super().format(record))
+
+
+def configure_logging(level: str, stream: TextIO = sys.stderr) -> logging.Logger:
+    """Set up the "offen" logger at `level` (debug|info|warn|error) writing to `stream`.
+
+    Calling it again replaces the handler it installed before, so tests and a
+    reloaded configuration do not stack handlers.
+    """
+    try:
+        numeric = _LEVELS[level.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown log level {level!r}; use debug, info, warn or error") from None
+    logger = logging.getLogger(LOGGER_NAME)
+    for handler in list(logger.handlers):
+        if getattr(handler, "_offen_handler", False):
+            logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream)
+    handler._offen_handler = True  # type: ignore[attr-defined]
+    handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(numeric)
+    # The root logger may be configured by a library or a test runner; our
+    # lines are already complete and must not be duplicated without scrubbing.
+    logger.propagate = False
+    return logger
+
+
+# --- the access log ------------------------------------------------------------
+
+# Characters left as they are in logged path segments; everything else
+# (spaces, quotes, control characters, non-ASCII) is percent-encoded so a
+# line can neither be split nor forged.
+_SEGMENT_SAFE = "-._~!$&'()*+,;=:@%"
+_TOKEN = re.compile(r"[^A-Za-z0-9!#$%&'*+.^_`|~-]")
+_PROTO = re.compile(r"[^A-Za-z0-9/.]")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def redact_path(path: str, query: str) -> str:
+    """Return a printable, single-line form of a request path with its secrets removed.
+
+    `path` is the decoded path. Everything after a `reset-password` or `join`
+    segment becomes `…redacted…` (those are the links with tokens sent by
+    email); a non-empty `query` becomes `?…`, since query strings may carry
+    identifiers. Other segments are percent-encoded where needed.
+    """
+    segments = path.split("/")
+    out: list[str] = []
+    for index, segment in enumerate(segments):
+        out.append(quote(segment, safe=_SEGMENT_SAFE))
+        if segment.lower() in _SECRET_MARKERS:
+            rest = segments[index + 1 :]
+            if any(rest):
+                out.append(REDACTED + ("/" if rest[-1] == "" and len(rest) > 1 else ""))
+            elif rest:
+                out.append("")
+            break
+    redacted = "/".join(out)
+    return redacted + (_QUERY_MARK if query else "")
+
+
+def _clf_time(moment: datetime) -> str:
+    # Built by hand: %b depends on the locale, CLF wants English month names.
+    offset = moment.strftime("%z") or "+0000"
+    return (
+        f"{moment.day:02d}/{_MONTHS[moment.month - 1]}/{moment.year:04d}:"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {offset}"
+    )
+
+
+def _logged_status(status: str | None) -> str:
+    # Offen's anonymisation: any 2xx/3xx is written as 200, so redirects and
+    # 304s do not tell which pages a visitor had cached or was sent to.
+    if status is None:
+        return "500"
+    code = status.split(" ", 1)[0]
+    if not code.isdigit():
+        return "500"
+    return "200" if 200 <= int(code) < 400 else code
+
+
+def _request_path(environ: dict[str, Any]) -> str:
+    raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    # WSGI gives the path as bytes decoded with latin-1; recover the real text.
+    try:
+        return raw.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return raw
+
+
+class _LoggedBody:
+    """Wraps the app's response iterable so the line is written once the body is sent."""
+
+    def __init__(self, body: Iterable[bytes], finish: Callable[[], None]) -> None:
+        self._body = body
+        self._finish = finish
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._finish()
+
+
+def access_log(app: WSGIApp, stream: TextIO, clock: Callable[[], datetime]) -> WSGIApp:
+    """Wrap `app` so every request writes one anonymised CLF line to `stream`.
+
+    The line is `- - - [02/Jan/2006:15:04:05 -0700] "METHOD /path PROTO" 200 -`:
+    no address, no user, no user agent, no referrer, no size; the time is the
+    request's start as given by `clock`.
+    """
+    lock = threading.Lock()
+
+    def write(line: str) -> None:
+        with lock:
+            stream.write(line)
+            stream.flush()
+
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = clock()
+        method = _TOKEN.sub("", environ.get("REQUEST_METHOD", "")) or "-"
+        proto = _PROTO.sub("", environ.get("SERVER_PROTOCOL", "")) or "-"
+        target = redact_path(_request_path(environ), environ.get("QUERY_STRING", ""))
+        seen: dict[str, str] = {}
+        done = False
+
+        def finish() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            status = _logged_status(seen.get("status"))
+            write(f'- - - [{_clf_time(started)}] "{method} {target} {proto}" {status} -\n')
+
+        def recording_start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
+            seen["status"] = status
+            if exc_info is not None:
+                return start_response(status, headers, exc_info)
+            return start_response(status, headers)
+
+        try:
+            body = app(environ, recording_start_response)
+        except BaseException:
+            seen["status"] = "500"
+            finish()
+            raise
+        return _LoggedBody(body, finish)
+
+    return middleware

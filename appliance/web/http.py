@@ -1,0 +1,141 @@
+"""Request and response helpers shared by the route modules.
+
+Everything that reads `bottle.request` for more than one route lives here:
+JSON bodies, the request's real scheme (for cookie flags), cookies, and the
+one JSON error body `{"error": ..., "status": N}`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import bottle
+
+from appliance.errors import BadRequest
+
+MAX_JSON_BODY = 1_048_576
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def json_body() -> dict[str, Any]:
+    """The request body as a JSON object, whatever the Content-Type (the vault sends none)."""
+    length = bottle.request.content_length
+    if length > MAX_JSON_BODY:
+        raise BadRequest("the request body is too large")
+    raw = bottle.request.body.read(MAX_JSON_BODY + 1)
+    if len(raw) > MAX_JSON_BODY:
+        raise BadRequest("the request body is too large")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise BadRequest("the request body is not valid JSON") from err
+    if not isinstance(value, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return value
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_response(value: object, status: int = 200) -> str:
+    bottle.response.status = status
+    bottle.response.content_type = "application/json; charset=utf-8"
+    return dumps(value)
+
+
+def no_content() -> str:
+    bottle.response.status = 204
+    return ""
+
+
+def error_body(status: int, message: str) -> str:
+    return dumps({"error": message, "status": status})
+
+
+def is_secure_request(reverse_proxy: bool) -> bool:
+    """Whether the client reached us over https.
+
+    Only in reverse-proxy mode is X-Forwarded-Proto trusted: without a proxy
+    any client could send it.
+    """
+    environ = bottle.request.environ
+    if environ.get("wsgi.url_scheme") == "https":
+        return True
+    if reverse_proxy:
+        forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "")
+        return forwarded.split(",")[0].strip().lower() == "https"
+    return False
+
+
+def request_origin(reverse_proxy: bool) -> str:
+    """scheme://host[:port] of this request as the browser addressed it."""
+    environ = bottle.request.environ
+    host = environ.get("HTTP_HOST", "")
+    if reverse_proxy and environ.get("HTTP_X_FORWARDED_HOST"):
+        host = environ["HTTP_X_FORWARDED_HOST"].split(",")[0].strip()
+    scheme = "https" if is_secure_request(reverse_proxy) else "http"
+    if scheme == "https" and host.endswith(":443"):
+        host = host[:-4]
+    if scheme == "http" and host.endswith(":80"):
+        host = host[:-3]
+    return f"{scheme}://{host}".lower()
+
+
+def cookie(name: str) -> str | None:
+    value = bottle.request.cookies.get(name)
+    return value or None
+
+
+def set_cookie(
+    name: str,
+    value: str,
+    *,
+    secure: bool,
+    same_site: str,
+    path: str = "/api",
+    expires: datetime | None = None,
+    http_only: bool = True,
+) -> None:
+    """Add a Set-Cookie header written out by hand, so every attribute is explicit and tested."""
+    parts = [f"{name}={value}", f"Path={path}"]
+    if expires is not None:
+        parts.append("Expires=" + format_datetime(expires.astimezone(UTC), usegmt=True))
+        if expires <= _EPOCH:
+            parts.append("Max-Age=0")
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    parts.append(f"SameSite={same_site}")
+    bottle.response.add_header("Set-Cookie", "; ".join(parts))
+
+
+def expire_cookie(name: str, *, secure: bool, same_site: str, path: str = "/api") -> None:
+    set_cookie(name, "", secure=secure, same_site=same_site, path=path, expires=_EPOCH)
+
+
+def user_cookie(user_id: str, *, secure: bool, now: datetime, lifetime: timedelta) -> None:
+    """The visitor's random id: HttpOnly, only sent to /api.
+
+    SameSite=None (with Secure) over https, because the vault runs in an iframe
+    on the operator's site; SameSite=Lax over plain http, where browsers refuse
+    SameSite=None without Secure.
+    """
+    set_cookie("user", user_id, secure=secure, same_site="None" if secure else "Lax", expires=now + lifetime)
+
+
+def expire_user_cookie(*, secure: bool) -> None:
+    expire_cookie("user", secure=secure, same_site="None" if secure else "Lax")
+
+
+def auth_cookie(value: str, *, secure: bool) -> None:
+    """The operator session: HttpOnly, SameSite=Lax, a session cookie (the signature carries its age)."""
+    set_cookie("auth", value, secure=secure, same_site="Lax")
+
+
+def expire_auth_cookie(*, secure: bool) -> None:
+    expire_cookie("auth", secure=secure, same_site="Lax")

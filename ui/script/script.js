@@ -1,0 +1,1 @@
+/* Offen embed script: placeholder until the collection release. It does nothing and collects nothing. */
