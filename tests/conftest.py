@@ -19,7 +19,7 @@ import webtest
 
 from appliance import keys
 from appliance.config import Config, load_config
-from appliance.mailer import OutboxMailer
+from appliance.mailer import Mailer, OutboxMailer
 from appliance.store import Store, open_store
 from appliance.web import Services, WebContext, build_services, build_wsgi
 from tests import keypool
@@ -128,7 +128,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
 class Harness:
     """The app in-process (WebTest) over a real SQLite file, with its parts exposed."""
 
-    def __init__(self, ctx: WebContext, services: Services, mailer: OutboxMailer, clock: FakeTime) -> None:
+    def __init__(self, ctx: WebContext, services: Services, mailer: Mailer, clock: FakeTime) -> None:
         self.ctx = ctx
         self.services = services
         self.mailer = mailer
@@ -143,9 +143,11 @@ class Harness:
         return self.app.post_json("/api/login", {"username": email, "password": password}).json
 
 
-def build_harness(tmp_path: Path, clock: FakeTime, store: Store, **config_overrides: str) -> Harness:
+def build_harness(
+    tmp_path: Path, clock: FakeTime, store: Store, mailer: Mailer | None = None, **config_overrides: str
+) -> Harness:
     cfg = make_config(tmp_path, **config_overrides)
-    mailer = OutboxMailer()
+    mailer = mailer or OutboxMailer()
     ctx = WebContext(
         config=cfg, store=store, mailer=mailer, clock=clock, monotonic=clock.monotonic, sleep=clock.sleep
     )
@@ -160,14 +162,25 @@ def empty_app(tmp_path: Path, clock: FakeTime, store: Store) -> Harness:
     return build_harness(tmp_path, clock, store)
 
 
-@pytest.fixture
-def seeded_app(tmp_path: Path, clock: FakeTime, seeded_template: tuple[Path, str]) -> Iterator[Harness]:
-    """An instance with one account and its admin (ADMIN_EMAIL / ADMIN_PASSWORD)."""
+def seeded_harness(
+    tmp_path: Path,
+    clock: FakeTime,
+    seeded_template: tuple[Path, str],
+    mailer: Mailer | None = None,
+    **overrides: str,
+) -> Harness:
+    """A copy of the seeded database behind a fresh app (close `harness.store` when done)."""
     template, account_id = seeded_template
     path = tmp_path / "offen.db"
     shutil.copy(template, path)
-    store = open_store(f"sqlite:///{path}")
-    harness = build_harness(tmp_path, clock, store)
+    harness = build_harness(tmp_path, clock, open_store(f"sqlite:///{path}"), mailer, **overrides)
     harness.account_id = account_id
+    return harness
+
+
+@pytest.fixture
+def seeded_app(tmp_path: Path, clock: FakeTime, seeded_template: tuple[Path, str]) -> Iterator[Harness]:
+    """An instance with one account and its admin (ADMIN_EMAIL / ADMIN_PASSWORD)."""
+    harness = seeded_harness(tmp_path, clock, seeded_template)
     yield harness
-    store.close()
+    harness.store.close()

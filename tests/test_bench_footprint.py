@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,11 @@ def test_sampler_keeps_the_peak():
     with RssSampler(os.getpid(), interval=0.01) as sampler:
         block = bytearray(os.urandom(1024)) * (32 * 1024)
         peak_inside = read_rss(os.getpid())
+        # Keep the block alive until the sampler thread has looked at least twice.
+        seen = sampler.samples
+        deadline = time.monotonic() + 5
+        while sampler.samples < seen + 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
         del block
     assert sampler.samples >= 1
     assert sampler.peak_rss >= peak_inside - 2**20

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PUBLIC_URL
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PUBLIC_URL, seeded_harness
 
 
 def test_setup_status_and_first_run(empty_app):
@@ -243,18 +243,10 @@ def test_forgot_and_reset_password_use_the_public_url_only(seeded_app):
 
 
 def test_forgot_password_without_public_url_is_a_clear_error(tmp_path, clock, seeded_template):
-    import shutil
-
-    from appliance.store import open_store
-    from tests.conftest import build_harness
-
-    template, _ = seeded_template
-    shutil.copy(template, tmp_path / "copy.db")
-    harness = build_harness(
-        tmp_path, clock, open_store(f"sqlite:///{tmp_path / 'copy.db'}"), OFFEN_APP_PUBLICURL=""
-    )
+    harness = seeded_harness(tmp_path, clock, seeded_template, OFFEN_APP_PUBLICURL="")
     response = harness.app.post_json("/api/forgot-password", {"emailAddress": ADMIN_EMAIL}, status=500)
     assert "OFFEN_APP_PUBLICURL" in response.json["error"]
+    harness.store.close()
 
 
 def test_invite_join_and_roles(seeded_app):

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from appliance import keys
+from tests.conftest import seeded_harness
 from tests.protocol_client import Visitor, decrypt_operator_view, pageview
 
 
@@ -52,23 +53,13 @@ def test_user_cookie_flags_follow_the_scheme(seeded_app):
 
 
 def test_forwarded_proto_counts_only_behind_a_reverse_proxy(tmp_path, clock, seeded_template):
-    import shutil
-
-    from appliance.store import open_store
-    from tests.conftest import build_harness
-
-    template, account_id = seeded_template
     for proxy, expect_secure in (("false", False), ("true", True)):
-        path = tmp_path / f"offen-{proxy}.db"
-        shutil.copy(template, path)
-        harness = build_harness(
-            tmp_path, clock, open_store(f"sqlite:///{path}"), OFFEN_SERVER_REVERSEPROXY=proxy
-        )
-        info = harness.app.get("/api/exchange", {"accountId": account_id}).json
+        harness = seeded_harness(tmp_path / proxy, clock, seeded_template, OFFEN_SERVER_REVERSEPROXY=proxy)
+        info = harness.app.get("/api/exchange", {"accountId": harness.account_id}).json
         wrapped = keys.wrap_for_account(info["publicKey"], b"{}")
         header = harness.app.post(
             "/api/exchange",
-            json.dumps({"accountId": account_id, "encryptedSecret": wrapped}),
+            json.dumps({"accountId": harness.account_id, "encryptedSecret": wrapped}),
             headers={"X-Forwarded-Proto": "https"},
             status=204,
         ).headers["Set-Cookie"]
@@ -76,6 +67,8 @@ def test_forwarded_proto_counts_only_behind_a_reverse_proxy(tmp_path, clock, see
         # Security headers stay on in reverse-proxy mode.
         response = harness.app.get("/healthz", headers={"X-Forwarded-Proto": "https"})
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert ("Strict-Transport-Security" in response.headers) is expect_secure
+        harness.store.close()
 
 
 def test_event_without_consent_is_ignored_and_stores_nothing(seeded_app):
