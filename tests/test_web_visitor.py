@@ -54,6 +54,7 @@ def test_user_cookie_flags_follow_the_scheme(seeded_app):
 
 def test_forwarded_proto_counts_only_behind_a_reverse_proxy(tmp_path, clock, seeded_template):
     for proxy, expect_secure in (("false", False), ("true", True)):
+        (tmp_path / proxy).mkdir()
         harness = seeded_harness(tmp_path / proxy, clock, seeded_template, OFFEN_SERVER_REVERSEPROXY=proxy)
         info = harness.app.get("/api/exchange", {"accountId": harness.account_id}).json
         wrapped = keys.wrap_for_account(info["publicKey"], b"{}")
