@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# System packages the tests use: a real SecretService keyring (gnome-keyring under dbus-run-session).
-APT_PACKAGES := gnome-keyring dbus dbus-bin libsecret-tools
+# System packages the tests use: a real SecretService keyring (gnome-keyring under dbus-run-session),
+# Node.js for the JavaScript unit tests, and Debian's Chromium for the browser tests (never a downloaded one).
+APT_PACKAGES := gnome-keyring dbus dbus-bin libsecret-tools nodejs chromium
 # Only the benchmarks need wrk.
 BENCH_APT_PACKAGES := wrk
 

@@ -21,6 +21,7 @@ from appliance import ids, keys
 from appliance.errors import BadRequest, Conflict, NotFound, UnknownAccount
 from appliance.records import Account, Secret
 from appliance.store import Store
+from appliance.sync import add_checkpoint, check_since
 
 # Offen ran account names through an HTML sanitiser that stripped every tag,
 # then unescaped entities (reference §3.3). A name is shown in the dashboard,
@@ -185,8 +186,7 @@ def operator_view(store: Store, account_id: str, since: str | None, retention: s
     account = store.get_account(account_id)
     if account is None:
         raise NotFound("account not found")
-    if since is not None and not _valid_sequence(since):
-        raise BadRequest("since must be a sequence value returned by an earlier call")
+    since = check_since(since)
     events = store.find_events_for_account(account_id, since=since)
     result: dict[str, Any] = {
         "accountId": account.account_id,
@@ -198,7 +198,6 @@ def operator_view(store: Store, account_id: str, since: str | None, retention: s
     }
     if account.account_styles:
         result["accountStyles"] = account.account_styles
-    highest: str | None = None
     if events:
         result["events"] = {
             account_id: [
@@ -208,27 +207,12 @@ def operator_view(store: Store, account_id: str, since: str | None, retention: s
                 for event in events
             ]
         }
-        highest = events[-1].sequence
         secret_ids = {event.secret_id for event in events if event.secret_id}
         secrets = store.find_secrets(secret_ids)
         if secrets:
             result["secrets"] = {secret.secret_id: secret.encrypted_secret for secret in secrets}
-    if since is not None:
-        tombstones = store.find_tombstones_for_account(account_id, since=since)
-        result["deletedEvents"] = [tombstone.event_id for tombstone in tombstones]
-        for tombstone in tombstones:
-            if highest is None or tombstone.sequence > highest:
-                highest = tombstone.sequence
-    if highest is not None:
-        result["sequence"] = highest
-    return result
-
-
-_SEQUENCE = re.compile(r"^[0-9A-Za-z]{1,26}$")
-
-
-def _valid_sequence(value: str) -> bool:
-    return bool(_SEQUENCE.match(value))
+    tombstones = store.find_tombstones_for_account(account_id, since=since) if since is not None else None
+    return add_checkpoint(result, events, tombstones, always_list_deleted=True)
 
 
 def retire_account(store: Store, accounts: ActiveAccounts, account_id: str) -> None:

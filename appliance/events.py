@@ -8,7 +8,6 @@ only in their `user` cookie.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -16,12 +15,12 @@ from appliance import keys
 from appliance.accounts import ActiveAccounts
 from appliance.errors import BadRequest, UnknownSecret
 from appliance.store import Store
+from appliance.sync import add_checkpoint, check_since
 
 # The vault sends about 400 bytes of ciphertext per pageview; anything much
 # larger is not an event this product makes, and refusing it early keeps one
 # visitor from filling the disk.
 MAX_PAYLOAD_LENGTH = 16_384
-_SINCE = re.compile(r"^[0-9A-Za-z]{1,26}$")
 
 
 def record_event(
@@ -54,30 +53,20 @@ def visitor_view(
     store: Store, accounts: ActiveAccounts, user_id: str, since: str | None, retention: str
 ) -> dict[str, Any]:
     """A visitor's own encrypted events across all accounts (GET /api/events)."""
-    if since is not None and not _SINCE.match(since):
-        raise BadRequest("since must be a sequence value returned by an earlier call")
+    since = check_since(since)
     by_secret = _secret_ids_by_account(accounts, user_id)
     events = store.find_events_for_secrets(by_secret.keys(), since=since)
     grouped: dict[str, list[dict[str, str]]] = {}
-    highest: str | None = None
     for event in events:
         # secretId is never returned to visitors (Offen 1.4 behaviour).
         grouped.setdefault(event.account_id, []).append(
             {"accountId": event.account_id, "eventId": event.event_id, "payload": event.payload}
         )
-        if highest is None or event.sequence > highest:
-            highest = event.sequence
     result: dict[str, Any] = {"events": grouped, "retentionPeriod": retention}
-    if since is not None:
-        tombstones = store.find_tombstones_for_secrets(by_secret.keys(), since=since)
-        if tombstones:
-            result["deletedEvents"] = [tombstone.event_id for tombstone in tombstones]
-        for tombstone in tombstones:
-            if highest is None or tombstone.sequence > highest:
-                highest = tombstone.sequence
-    if highest is not None:
-        result["sequence"] = highest
-    return result
+    tombstones = (
+        store.find_tombstones_for_secrets(by_secret.keys(), since=since) if since is not None else None
+    )
+    return add_checkpoint(result, events, tombstones, always_list_deleted=False)
 
 
 def purge_visitor(store: Store, accounts: ActiveAccounts, user_id: str, now: datetime) -> int:

@@ -10,9 +10,7 @@ source address so tests can prove that address is never logged.
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
-import ipaddress
 import json
 import os
 import signal
@@ -26,10 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests import certs
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_HOST = "127.0.0.2"
@@ -43,33 +38,8 @@ def free_port(host: str = SERVER_HOST) -> int:
 
 
 def self_signed_cert(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "offen.test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("offen.test"), x509.IPAddress(ipaddress.ip_address(SERVER_HOST))]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+    """A certificate for offen.test and the server's loopback address."""
+    return certs.self_signed_cert(directory, ("offen.test",), (SERVER_HOST,))
 
 
 def offen_environment(data_dir: Path, **extra: str) -> dict[str, str]:
