@@ -17,6 +17,7 @@ import os
 import secrets
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,11 +178,9 @@ def cmd_migrate(runtime: Runtime, out: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_expire(runtime: Runtime, out: TextIO, now: Callable[[], datetime]) -> int:
+def cmd_expire(runtime: Runtime, out: TextIO, err: TextIO, now: Callable[[], datetime]) -> int:
     if runtime.store.pending_migrations():
-        print(
-            "offen expire: the database has pending migrations; run `offen migrate` first.", file=sys.stderr
-        )
+        print("offen expire: the database has pending migrations; run `offen migrate` first.", file=err)
         return EXIT_ERROR
     cfg = runtime.config()
     removed = retention.expire(runtime.store, now(), cfg.retention_period)
@@ -203,6 +202,18 @@ def _read_password(args: argparse.Namespace, err: TextIO) -> str | None:
     return first
 
 
+def _forced_account_id(raw: str | None) -> str | None:
+    """`-forceid` as a canonical UUID; Offen required it to parse as one (reference §2.4)."""
+    if raw is None:
+        return None
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise ConfigError(
+            f"-forceid must be a UUID such as 9b63c4d8-65c0-438c-9d30-cc4b01173393, got {raw!r}"
+        ) from None
+
+
 def cmd_setup(
     runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO, now: Callable[[], datetime]
 ) -> int:
@@ -211,12 +222,14 @@ def cmd_setup(
     from appliance.mailer import OutboxMailer
 
     if args.source:
-        print(
-            "offen setup: -source is not supported yet; create the first account with -name/-email.", file=err
-        )
-        return EXIT_ERROR
+        return _setup_from_source(runtime, args, out, err, now)
     if not args.name or not args.email:
         print("offen setup: -name and -email are required.", file=err)
+        return EXIT_ERROR
+    try:
+        account_id = _forced_account_id(args.forceid)
+    except ConfigError as error:
+        print(f"offen setup: {error}", file=err)
         return EXIT_ERROR
     password = _read_password(args, err)
     if password is None:
@@ -243,12 +256,76 @@ def cmd_setup(
     )
     logins.ensure_lookup_key()
     account_id, _ = logins.setup(
-        args.name, args.email, password, now(), account_id=args.forceid or cfg.app_rootaccount
+        args.name, args.email, password, now(), account_id=account_id or cfg.app_rootaccount
     )
     print(
         f"Created account {args.name!r} with id {account_id} and its admin {args.email.strip().lower()}.",
         file=out,
     )
+    return EXIT_OK
+
+
+def _setup_from_source(
+    runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO, now: Callable[[], datetime]
+) -> int:
+    """`offen setup -source FILE`: seed accounts and users from a YAML or JSON file (experimental)."""
+    from appliance.accounts import ActiveAccounts
+    from appliance.logins import Logins
+    from appliance.mailer import OutboxMailer
+    from appliance.seed import InvalidSeed, apply_seed, read_seed_file
+
+    mixed = [f"-{flag}" for flag in ("name", "email", "password", "forceid") if getattr(args, flag)]
+    if mixed:
+        print(
+            f"offen setup: -source takes accounts and users from the file; drop {', '.join(mixed)}.",
+            file=err,
+        )
+        return EXIT_ERROR
+    # The whole file is checked before the database is touched: a bad seed wipes nothing.
+    try:
+        seed = read_seed_file(args.source)
+    except InvalidSeed as error:
+        print(f"offen setup: the seed file {args.source} is not valid:", file=err)
+        for problem in error.problems:
+            print(f"  - {problem}", file=err)
+        return EXIT_ERROR
+    runtime.migrate(out)
+    cfg = runtime.config(generate_secret=args.populate)
+    if args.populate:
+        print(f"OFFEN_SECRET is kept in: {runtime.keychain.describe()}", file=out)
+    store = runtime.store
+    if not store.is_empty() and not args.force:
+        print("offen setup: the database already holds data; use -force to wipe it first.", file=err)
+        return EXIT_ERROR
+    accounts = ActiveAccounts(store)
+    logins = Logins(
+        store,
+        secret=cfg.secret,
+        mailer=OutboxMailer(),
+        public_url=cfg.app_publicurl,
+        account_key_type=cfg.app_accountkeytype,
+        active_accounts=accounts,
+        v2_threads=cfg.argon_num_cpu_override,
+    )
+    result = apply_seed(
+        store,
+        seed,
+        logins,
+        now(),
+        account_key_type=cfg.app_accountkeytype,
+        force=args.force,
+        active_accounts=accounts,
+    )
+    if result.wiped:
+        print("Removed the existing data (-force).", file=out)
+    for account in seed.accounts:
+        print(f"Created account {account.name!r} with id {account.account_id}.", file=out)
+    for user in seed.users:
+        role = "super admin" if user.admin_level == 1 else "view only"
+        print(
+            f"Created operator {user.email} ({role}) with access to {len(user.account_ids)} account(s).",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -388,7 +465,7 @@ def main(
         if args.command == "migrate":
             return cmd_migrate(runtime, out)
         if args.command == "expire":
-            return cmd_expire(runtime, out, now)
+            return cmd_expire(runtime, out, err, now)
         if args.command == "setup":
             return cmd_setup(runtime, args, out, err, now)
         if args.command == "config":

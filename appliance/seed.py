@@ -84,7 +84,9 @@ class SeedUser:
 
     def __repr__(self) -> str:
         # The password must not end up in a traceback or a log line.
-        return f"SeedUser(email={self.email!r}, admin_level={self.admin_level}, accounts={self.account_ids!r})"
+        return (
+            f"SeedUser(email={self.email!r}, admin_level={self.admin_level}, accounts={self.account_ids!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,9 @@ def parse_seed(data: object) -> Seed:
         problems.append("`accounts` must be a non-empty list of {id, name}")
         raw_accounts = []
     if not isinstance(raw_users, list) or not raw_users:
-        problems.append("`account_users` must be a non-empty list of {email, password, admin_level, accounts}")
+        problems.append(
+            "`account_users` must be a non-empty list of {email, password, admin_level, accounts}"
+        )
         raw_users = []
 
     accounts: list[SeedAccount] = []

@@ -328,3 +328,51 @@ def test_gzip_for_text_not_for_bulk_ciphertext(seeded_app):
     seeded_app.login()
     big = seeded_app.app.get("/api/accounts/" + seeded_app.account_id, headers={"Accept-Encoding": "gzip"})
     assert big.headers.get("Content-Encoding") is None
+
+
+@pytest.mark.slow
+def test_hammered_login_answers_429_instead_of_parking_threads(tmp_path, seeded_template):
+    import threading
+    import time
+
+    from tests.conftest import FakeTime
+
+    clock = FakeTime()
+    harness = seeded_harness(tmp_path, clock, seeded_template)
+    # Real waiting for this test: the throttle must refuse, not queue, once
+    # its few waiting slots are taken.
+    harness.ctx.monotonic, harness.ctx.sleep = time.monotonic, time.sleep
+    from appliance.web import build_services, build_wsgi
+
+    harness.ctx.throttle_max_waiting = 2
+    services = build_services(harness.ctx)
+    services.logins.ensure_lookup_key()
+    app = harness.app.__class__(
+        build_wsgi(harness.ctx, services), extra_environ={"HTTP_HOST": "offen.example.test"}
+    )
+    results: list[tuple[int, str | None, float]] = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        started = time.monotonic()
+        response = app.post_json(
+            "/api/login", {"username": ADMIN_EMAIL, "password": "wrong password"}, expect_errors=True
+        )
+        with lock:
+            results.append(
+                (response.status_int, response.headers.get("Retry-After"), time.monotonic() - started)
+            )
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    statuses = sorted(status for status, _, _ in results)
+    refused = [(retry, took) for status, retry, took in results if status == 429]
+    assert len(results) == 8 and set(statuses) <= {401, 429}
+    # One passes at once, two may wait their turn, the rest are refused at once.
+    assert len(refused) >= 5
+    assert all(retry is not None and int(retry) >= 1 for retry, _ in refused)
+    assert all(took < 1.0 for _, took in refused)
+    harness.store.close()
