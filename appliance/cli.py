@@ -218,8 +218,7 @@ def cmd_setup(
     runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO, now: Callable[[], datetime]
 ) -> int:
     from appliance.accounts import ActiveAccounts
-    from appliance.logins import Logins
-    from appliance.mailer import OutboxMailer
+    from appliance.logins import build_logins
 
     if args.source:
         return _setup_from_source(runtime, args, out, err, now)
@@ -245,11 +244,9 @@ def cmd_setup(
             return EXIT_ERROR
         store.drop_all_data()
     accounts = ActiveAccounts(store)
-    logins = Logins(
+    logins = build_logins(
         store,
         secret=cfg.secret,
-        mailer=OutboxMailer(),
-        public_url=cfg.app_publicurl,
         account_key_type=cfg.app_accountkeytype,
         active_accounts=accounts,
         v2_threads=cfg.argon_num_cpu_override,
@@ -270,8 +267,7 @@ def _setup_from_source(
 ) -> int:
     """`offen setup -source FILE`: seed accounts and users from a YAML or JSON file (experimental)."""
     from appliance.accounts import ActiveAccounts
-    from appliance.logins import Logins
-    from appliance.mailer import OutboxMailer
+    from appliance.logins import build_logins
     from appliance.seed import InvalidSeed, apply_seed, read_seed_file
 
     mixed = [f"-{flag}" for flag in ("name", "email", "password", "forceid") if getattr(args, flag)]
@@ -298,11 +294,9 @@ def _setup_from_source(
         print("offen setup: the database already holds data; use -force to wipe it first.", file=err)
         return EXIT_ERROR
     accounts = ActiveAccounts(store)
-    logins = Logins(
+    logins = build_logins(
         store,
         secret=cfg.secret,
-        mailer=OutboxMailer(),
-        public_url=cfg.app_publicurl,
         account_key_type=cfg.app_accountkeytype,
         active_accounts=accounts,
         v2_threads=cfg.argon_num_cpu_override,
@@ -310,7 +304,7 @@ def _setup_from_source(
     result = apply_seed(
         store,
         seed,
-        logins,
+        logins.credentials,
         now(),
         account_key_type=cfg.app_accountkeytype,
         force=args.force,

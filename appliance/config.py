@@ -170,6 +170,15 @@ SETTINGS: tuple[Setting, ...] = (
         choices=tuple(RETENTION_DAYS),
     ),
     _run("OFFEN_APP_PUBLICURL", "app_publicurl", None, "Public URL of this instance.", "url"),
+    # New here: ad blockers block "/script.js" (Offen #751), so the embed script
+    # can also be served at a path of the operator's choosing.
+    _run(
+        "OFFEN_APP_SCRIPTPATH",
+        "app_scriptpath",
+        None,
+        "An additional path that serves the embed script, such as /o.js.",
+        "scriptpath",
+    ),
     _run(
         "OFFEN_APP_ACCOUNTKEYTYPE",
         "app_accountkeytype",
@@ -238,6 +247,7 @@ class Config:
     app_retention: str = "6months"
     app_publicurl: str | None = None
     app_accountkeytype: str = "x25519"
+    app_scriptpath: str | None = None
     secret: bytes = b""
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -466,6 +476,44 @@ def _parse_base64(raw: str) -> bytes:
     return value
 
 
+# Paths the app itself answers (routes, the single-page app's pages, static
+# folders): an extra script path there would be shadowed or would shadow them.
+RESERVED_PATHS = (
+    "/api",
+    "/vault",
+    "/healthz",
+    "/versionz",
+    "/script.js",
+    "/script",
+    "/auditorium",
+    "/login",
+    "/console",
+    "/setup",
+    "/forgot-password",
+    "/reset-password",
+    "/join",
+    "/shared",
+    "/vendor",
+)
+_SCRIPT_PATH = re.compile(r"(/[A-Za-z0-9_~.\-]+)+")
+
+
+def _parse_script_path(raw: str) -> str:
+    text = raw.strip()
+    if not _SCRIPT_PATH.fullmatch(text) or len(text) > 200:
+        raise _Invalid(
+            "a path such as /o.js: starting with /, made of letters, digits and . _ ~ -, "
+            "without a trailing slash, query or fragment"
+        )
+    if any(segment in (".", "..") for segment in text.split("/")):
+        raise _Invalid("a path without . or .. segments")
+    lowered = text.lower()
+    for reserved in RESERVED_PATHS:
+        if lowered == reserved or lowered.startswith(reserved + "/"):
+            raise _Invalid(f"a path the server does not use already (not {reserved} or below it)")
+    return text
+
+
 def _parse_uuid(raw: str) -> str:
     try:
         return str(uuid.UUID(raw.strip()))
@@ -529,6 +577,8 @@ def _parse(setting: Setting, raw: str, environ: Mapping[str, str]) -> Any:
         return _parse_base64(raw)
     if kind == "uuid":
         return _parse_uuid(raw)
+    if kind == "scriptpath":
+        return _parse_script_path(raw)
     if kind == "str":
         return raw
     raise AssertionError(f"unknown setting kind {kind!r}")  # a bug in SETTINGS

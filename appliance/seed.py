@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance import accounts as accounts_domain
+from appliance.credentials import Credentials, normalize_email, validate_password
 from appliance.errors import BadRequest, Conflict
-from appliance.logins import Logins, normalize_email, validate_password
 from appliance.records import Relationship
 from appliance.store import Store
 
@@ -283,7 +283,7 @@ def _uuid(value: object, where: str, problems: list[str]) -> str | None:
 def apply_seed(
     store: Store,
     seed: Seed,
-    logins: Logins,
+    credentials: Credentials,
     now: datetime,
     *,
     account_key_type: str,
@@ -299,7 +299,7 @@ def apply_seed(
     wiped = not store.is_empty()
     if wiped and not force:
         raise Conflict("the database already holds data; use -force to wipe it first")
-    logins.ensure_lookup_key()
+    credentials.ensure_lookup_key()
     created = {
         account.account_id: accounts_domain.new_account(
             account.name, account_key_type, now, account.account_id
@@ -309,14 +309,14 @@ def apply_seed(
     users = []
     relationships: list[Relationship] = []
     for seed_user in seed.users:
-        # The user record and the key wraps are made by Logins itself, so the
+        # The user record and the key wraps are made by Credentials itself, so the
         # keyed email lookup and the wrap format are exactly what login reads;
         # a copy here could drift from it and lock the seeded users out.
-        user = logins._new_user(seed_user.email, seed_user.admin_level, seed_user.password)
+        user = credentials.new_user(seed_user.email, seed_user.admin_level, seed_user.password)
         users.append(user)
         for account_id in seed_user.account_ids:
             relationships.append(
-                logins._relationship(
+                credentials.new_relationship(
                     user,
                     account_id,
                     created[account_id].key_encryption_key,

@@ -105,17 +105,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A database with one X25519 account and its super admin, made once and copied per test."""
     from appliance.accounts import ActiveAccounts
-    from appliance.logins import Logins
+    from appliance.logins import build_logins
 
     path = tmp_path_factory.mktemp("seed") / "offen.db"
     store = fresh_store(path)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(keys, "generate_account_keypair", lambda key_type: keypool.x25519_keypair())
-        logins = Logins(
+        logins = build_logins(
             store,
             secret=base64.b64decode(SECRET),
-            mailer=OutboxMailer(),
-            public_url=PUBLIC_URL,
             account_key_type="x25519",
             active_accounts=ActiveAccounts(store),
         )

@@ -67,7 +67,9 @@ def test_closed_loop_all_targets_met():
 
 def test_closed_loop_throughput_boundary_is_inclusive():
     assert by_name(closed_loop_checks("c", cell(800, 10), cell(1000, 10)))["throughput >= 80% of baseline"]
-    assert not by_name(closed_loop_checks("c", cell(799, 10), cell(1000, 10)))["throughput >= 80% of baseline"]
+    assert not by_name(closed_loop_checks("c", cell(799, 10), cell(1000, 10)))[
+        "throughput >= 80% of baseline"
+    ]
 
 
 def test_closed_loop_p99_relative_and_absolute_limits():

@@ -27,8 +27,7 @@ import pytest
 from appliance import ids
 from appliance.accounts import ActiveAccounts
 from appliance.config import MASK
-from appliance.logins import Logins
-from appliance.mailer import OutboxMailer
+from appliance.logins import Logins, build_logins
 from appliance.store import open_store
 from tests.offen14 import build_offen14_database
 from tests.realserver import REPO, OffenProcess, free_port, offen_environment, run_offen
@@ -57,11 +56,9 @@ def open_data_store(tmp_path: Path):
 
 
 def logins_for(store, secret_b64: str) -> Logins:
-    return Logins(
+    return build_logins(
         store,
         secret=base64.b64decode(secret_b64),
-        mailer=OutboxMailer(),
-        public_url=None,
         account_key_type="x25519",
         active_accounts=ActiveAccounts(store),
     )
@@ -282,7 +279,7 @@ def test_setup_populate_keeps_the_secret_across_serve_starts(tmp_path):
     # setup indexed the operator under a key derived from exactly this secret.
     store = open_data_store(tmp_path)
     try:
-        assert _lookup_key_id(tmp_path) == logins_for(store, kept).lookup_key_id()
+        assert _lookup_key_id(tmp_path) == logins_for(store, kept).credentials.lookup_key_id()
     finally:
         store.close()
 

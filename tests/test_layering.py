@@ -17,7 +17,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "appliance"
 
-DOMAIN = ("accounts", "events", "logins", "retention", "bannercss", "seed", "sync")
+DOMAIN = (
+    "accounts",
+    "events",
+    "credentials",
+    "logins",
+    "invitations",
+    "retention",
+    "bannercss",
+    "seed",
+    "sync",
+)
 PURE = ("keys", "ids", "errors", "records")
 # The other modules at the package root, by role (see CONTRIBUTING.md's code map).
 WIRING = ("__init__", "__main__", "cli", "cli_config")
@@ -101,7 +111,7 @@ def test_the_walker_sees_the_package():
     cli_imports = {i.name for i in found["appliance.cli"][1]}
     assert "argparse" in cli_imports and "appliance.config" in cli_imports
     # The walker follows `from appliance import keys` to the module.
-    assert "appliance.keys" in {i.name for i in found["appliance.logins"][1]}
+    assert "appliance.keys" in {i.name for i in found["appliance.credentials"][1]}
     # cli.py imports the web layer inside cmd_serve only, so a plain `offen secret` stays light.
     web = [i for i in found["appliance.cli"][1] if i.name == "appliance.web"]
     assert web and not any(i.top_level for i in web)
@@ -157,8 +167,8 @@ def test_domain_modules_never_import_http_or_storage_libraries():
 
 
 # What a domain module may import from the appliance. The one exception:
-# logins sends reset and invitation mail, and takes the `Mailer` protocol for
-# it (the transport itself is chosen in cli.py).
+# invitations sends reset and invitation mail, and takes the `Mailer` protocol
+# for it (the transport itself is chosen in cli.py).
 DOMAIN_MAY_IMPORT = (
     "appliance",  # `from appliance import keys` names the package itself
     "appliance.store",
@@ -168,7 +178,7 @@ DOMAIN_MAY_IMPORT = (
     "appliance.records",
     *(f"appliance.{name}" for name in DOMAIN),
 )
-DOMAIN_EXCEPTIONS = {"appliance.logins": ("appliance.mailer",)}
+DOMAIN_EXCEPTIONS = {"appliance.invitations": ("appliance.mailer",)}
 
 
 @pytest.mark.parametrize("name", DOMAIN)

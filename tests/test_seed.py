@@ -13,8 +13,7 @@ import pytest
 from appliance import keys
 from appliance.accounts import ActiveAccounts
 from appliance.errors import BadCredentials, Conflict
-from appliance.logins import Logins
-from appliance.mailer import OutboxMailer
+from appliance.logins import Logins, build_logins
 from appliance.seed import InvalidSeed, Seed, apply_seed, parse_seed, read_seed_file
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -65,11 +64,9 @@ def seed_document() -> dict:
 
 
 def make_logins(store, secret: bytes = b"0123456789abcdef") -> Logins:
-    return Logins(
+    return build_logins(
         store,
         secret=secret,
-        mailer=OutboxMailer(),
-        public_url="https://offen.example.test",
         account_key_type="x25519",
         active_accounts=ActiveAccounts(store),
     )
@@ -200,7 +197,9 @@ def _unwrap_all(store, user, relationship, password: str, email: str) -> bytes:
 
 def test_seeded_operators_log_in_and_unlock_exactly_their_accounts(store):
     logins = make_logins(store)
-    result = apply_seed(store, parse_seed(seed_document()), logins, NOW, account_key_type="x25519")
+    result = apply_seed(
+        store, parse_seed(seed_document()), logins.credentials, NOW, account_key_type="x25519"
+    )
     assert result.account_ids == (SITE, BLOG) and not result.wiped
     assert sorted(a.account_id for a in store.all_accounts()) == sorted([SITE, BLOG])
     assert {a.name for a in store.all_accounts()} == {"My Site", "My Blog"}
@@ -235,10 +234,10 @@ def test_a_non_empty_database_needs_force_and_force_replaces_everything(store):
     first_id, _ = logins.setup("Old Site", "old@example.test", "old password 1", NOW)
     seed = parse_seed(seed_document())
     with pytest.raises(Conflict):
-        apply_seed(store, seed, logins, NOW, account_key_type="x25519")
+        apply_seed(store, seed, logins.credentials, NOW, account_key_type="x25519")
     assert [a.account_id for a in store.all_accounts()] == [first_id]  # untouched
 
-    result = apply_seed(store, seed, logins, NOW, account_key_type="x25519", force=True)
+    result = apply_seed(store, seed, logins.credentials, NOW, account_key_type="x25519", force=True)
     assert result.wiped
     assert sorted(a.account_id for a in store.all_accounts()) == sorted([SITE, BLOG])
     assert store.count_account_users() == 2
@@ -257,14 +256,16 @@ def test_a_failed_insert_leaves_the_old_data(store, monkeypatch):
 
     monkeypatch.setattr(store, "insert_relationship", broken)
     with pytest.raises(RuntimeError):
-        apply_seed(store, parse_seed(seed_document()), logins, NOW, account_key_type="x25519", force=True)
+        apply_seed(
+            store, parse_seed(seed_document()), logins.credentials, NOW, account_key_type="x25519", force=True
+        )
     # The wipe and the inserts are one transaction: nothing of either is left.
     assert [a.account_id for a in store.all_accounts()] == [first_id]
 
 
 def test_users_seeded_under_another_secret_still_log_in(store):
     seeded = make_logins(store, secret=base64.b64decode("c2VlZGluZyBzZWNyZXQ="))
-    apply_seed(store, parse_seed(seed_document()), seeded, NOW, account_key_type="x25519")
+    apply_seed(store, parse_seed(seed_document()), seeded.credentials, NOW, account_key_type="x25519")
     # `serve` with a different OFFEN_SECRET re-keys the email lookups first.
     serving = make_logins(store, secret=b"another secret!!")
     assert serving.ensure_lookup_key() == 2

@@ -318,7 +318,7 @@ def test_html_etag_csp_and_spa_fallback(seeded_app):
     vault = seeded_app.app.get(f"/vault?accountId={seeded_app.account_id}")
     assert vault.headers["Cache-Control"] == "no-cache"
     script = seeded_app.app.get("/script.js")
-    assert script.headers["Content-Type"].startswith("application/javascript")
+    assert script.headers["Content-Type"].startswith("text/javascript")
     missing = seeded_app.app.get("/api/nothing-here", status=404)
     assert missing.json == {"error": "not found", "status": 404}
     seeded_app.app.get("/../../etc/passwd", status=200)  # the shell, never a file outside ui/

@@ -46,10 +46,14 @@ def test_user_cookie_flags_follow_the_scheme(seeded_app):
     plain = seeded_app.app.post("/api/exchange", body, status=204).headers["Set-Cookie"]
     assert plain.startswith("user=") and "Path=/api" in plain and "HttpOnly" in plain
     assert "SameSite=Lax" in plain and "Secure" not in plain and "Expires=" in plain
+    # CHIPS needs Secure, so a plain-http cookie is never Partitioned.
+    assert "Partitioned" not in plain
     secure = seeded_app.app.post(
         "/api/exchange", body, status=204, extra_environ={"wsgi.url_scheme": "https"}
     ).headers["Set-Cookie"]
     assert "SameSite=None" in secure and "Secure" in secure
+    # Partitioned (CHIPS): kept by browsers that block third-party cookies, in the host site's partition.
+    assert secure.endswith("; Partitioned")
 
 
 def test_forwarded_proto_counts_only_behind_a_reverse_proxy(tmp_path, clock, seeded_template):
@@ -178,6 +182,15 @@ def test_purge_deletes_events_writes_tombstones_and_can_expire_the_cookie(seeded
     assert seeded_app.store.find_events_for_account(seeded_app.account_id) == []
     response = seeded_app.app.post("/api/purge?user=1", status=204)
     assert "user=;" in response.headers["Set-Cookie"] and "Max-Age=0" in response.headers["Set-Cookie"]
+
+
+def test_purge_over_https_expires_the_partitioned_and_the_old_unpartitioned_user_cookie(seeded_app):
+    https = {"wsgi.url_scheme": "https"}
+    Visitor().exchange(seeded_app.app, seeded_app.account_id)
+    response = seeded_app.app.post("/api/purge?user=1", status=204, extra_environ=https)
+    expired = [v for n, v in response.headerlist if n == "Set-Cookie" and v.startswith("user=;")]
+    assert len(expired) == 2 and all("Max-Age=0" in v and "Secure" in v for v in expired)
+    assert sorted(v.endswith("; Partitioned") for v in expired) == [False, True]
 
 
 def test_cross_site_purge_is_refused(seeded_app):

@@ -19,6 +19,8 @@ import bottle
 from appliance import paths
 from appliance.accounts import ActiveAccounts
 from appliance.config import Config
+from appliance.credentials import Credentials
+from appliance.invitations import Invitations
 from appliance.logins import Logins
 from appliance.mailer import Mailer
 from appliance.store import Store
@@ -48,24 +50,28 @@ class WebContext:
 class Services:
     accounts: ActiveAccounts
     logins: Logins
+    invitations: Invitations
     throttles: guards.Throttles
 
 
 def build_services(ctx: WebContext) -> Services:
+    cfg = ctx.config
     accounts = ActiveAccounts(ctx.store, monotonic=ctx.monotonic)
+    credentials = Credentials(ctx.store, secret=cfg.secret, v2_threads=cfg.argon_num_cpu_override)
     logins = Logins(
         ctx.store,
-        secret=ctx.config.secret,
-        mailer=ctx.mailer,
-        public_url=ctx.config.app_publicurl,
-        account_key_type=ctx.config.app_accountkeytype,
+        credentials,
+        secret=cfg.secret,
+        account_key_type=cfg.app_accountkeytype,
         active_accounts=accounts,
-        v2_threads=ctx.config.argon_num_cpu_override,
+    )
+    invitations = Invitations(
+        ctx.store, credentials, secret=cfg.secret, mailer=ctx.mailer, public_url=cfg.app_publicurl
     )
     throttles = guards.Throttles(
         monotonic=ctx.monotonic, sleep=ctx.sleep, max_waiting=ctx.throttle_max_waiting
     )
-    return Services(accounts=accounts, logins=logins, throttles=throttles)
+    return Services(accounts=accounts, logins=logins, invitations=invitations, throttles=throttles)
 
 
 def build_app(ctx: WebContext, services: Services | None = None) -> bottle.Bottle:

@@ -14,8 +14,9 @@ import bottle
 
 from appliance import accounts as accounts_domain
 from appliance.bannercss import validate_banner_css
+from appliance.credentials import normalize_email
 from appliance.errors import BadCredentials, BadRequest, Forbidden, NotAuthenticated
-from appliance.logins import Session, normalize_email
+from appliance.logins import Session
 from appliance.web.http import (
     auth_cookie,
     cookie,
@@ -156,14 +157,16 @@ class OperatorRoutes:
         self._throttles.wait("forgot-password-global", "")
         # body["urlTemplate"] is deliberately ignored: links are built from
         # OFFEN_APP_PUBLICURL, never from a host the client chose.
-        self._logins.forgot_password(email, self._ctx.clock())
+        self._services.invitations.forgot_password(email, self._ctx.clock())
         return no_content()
 
     def reset_password(self) -> str:
         body = json_body()
         email = body.get("emailAddress")
         self._throttles.wait("reset-password", normalize_email(email))
-        self._logins.reset_password(email, body.get("password"), body.get("token"), self._ctx.clock())
+        self._services.invitations.reset_password(
+            email, body.get("password"), body.get("token"), self._ctx.clock()
+        )
         return no_content()
 
     def share_account(self, account_id: str | None = None) -> str:
@@ -172,7 +175,7 @@ class OperatorRoutes:
         if account_id is not None and not session.can_access(account_id):
             raise NotAuthenticated("you do not have access to this account")
         self._throttles.wait("share-account", session.account_user_id)
-        self._logins.share_account(
+        self._services.invitations.share_account(
             session,
             invitee=body.get("invitee"),
             email=body.get("emailAddress"),
@@ -188,7 +191,7 @@ class OperatorRoutes:
         email = body.get("emailAddress")
         self._throttles.wait("join", normalize_email(email))
         self._throttles.wait("join-global", "")
-        self._logins.join(email, body.get("password"), body.get("token"), self._ctx.clock())
+        self._services.invitations.join(email, body.get("password"), body.get("token"), self._ctx.clock())
         return no_content()
 
     # -- first run ---------------------------------------------------------------------

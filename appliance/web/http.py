@@ -99,6 +99,7 @@ def set_cookie(
     path: str = "/api",
     expires: datetime | None = None,
     http_only: bool = True,
+    partitioned: bool = False,
 ) -> None:
     """Add a Set-Cookie header written out by hand, so every attribute is explicit and tested."""
     parts = [f"{name}={value}", f"Path={path}"]
@@ -111,11 +112,20 @@ def set_cookie(
     if secure:
         parts.append("Secure")
     parts.append(f"SameSite={same_site}")
+    if partitioned:
+        # CHIPS: browsers require Secure with it, so it is only ever written with Secure.
+        if not secure:
+            raise ValueError("a Partitioned cookie must be Secure")
+        parts.append("Partitioned")
     bottle.response.add_header("Set-Cookie", "; ".join(parts))
 
 
-def expire_cookie(name: str, *, secure: bool, same_site: str, path: str = "/api") -> None:
-    set_cookie(name, "", secure=secure, same_site=same_site, path=path, expires=_EPOCH)
+def expire_cookie(
+    name: str, *, secure: bool, same_site: str, path: str = "/api", partitioned: bool = False
+) -> None:
+    set_cookie(
+        name, "", secure=secure, same_site=same_site, path=path, expires=_EPOCH, partitioned=partitioned
+    )
 
 
 def user_cookie(user_id: str, *, secure: bool, now: datetime, lifetime: timedelta) -> None:
@@ -124,12 +134,35 @@ def user_cookie(user_id: str, *, secure: bool, now: datetime, lifetime: timedelt
     SameSite=None (with Secure) over https, because the vault runs in an iframe
     on the operator's site; SameSite=Lax over plain http, where browsers refuse
     SameSite=None without Secure.
+
+    Over https it is also Partitioned (CHIPS): browsers that block third-party
+    cookies (Chromium by default) still keep a partitioned cookie in a vault
+    framed by a site of another registrable domain, in that site's partition
+    only, so a visitor stays unlinkable across sites. When the vault is on a
+    sibling subdomain of the site, the partition is the site's own and nothing
+    changes.
     """
-    set_cookie("user", user_id, secure=secure, same_site="None" if secure else "Lax", expires=now + lifetime)
+    set_cookie(
+        "user",
+        user_id,
+        secure=secure,
+        same_site="None" if secure else "Lax",
+        expires=now + lifetime,
+        partitioned=secure,
+    )
 
 
 def expire_user_cookie(*, secure: bool) -> None:
-    expire_cookie("user", secure=secure, same_site="None" if secure else "Lax")
+    """Expire the `user` cookie in every form it may have been set in.
+
+    A partitioned and an unpartitioned cookie of the same name are two cookies
+    to the browser; one set before this release (or by Offen) is unpartitioned.
+    Over https both are expired, so an opt-out leaves neither behind.
+    """
+    same_site = "None" if secure else "Lax"
+    if secure:
+        expire_cookie("user", secure=True, same_site=same_site, partitioned=True)
+    expire_cookie("user", secure=secure, same_site=same_site)
 
 
 def auth_cookie(value: str, *, secure: bool) -> None:

@@ -108,16 +108,18 @@ def context(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def persistent_context(
-    playwright_instance: Any, tmp_path: Path
-) -> Iterator[Callable[[], Any]]:
+def persistent_context(playwright_instance: Any, tmp_path: Path) -> Iterator[Callable[[], Any]]:
     """Open (and reopen) a browser with its own profile folder: a visitor who comes back."""
     opened: list[Any] = []
     profile = tmp_path / "profile"
 
     def open_browser() -> Any:
         ctx = playwright_instance.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, ignore_https_errors=True
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            ignore_https_errors=True,
         )
         ctx.set_default_timeout(10_000)
         opened.append(ctx)

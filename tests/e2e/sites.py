@@ -322,7 +322,11 @@ class HostSite:
                     account_id, page = segments[1], segments[2]
                     canonical = f"/s/{account_id}/the-article" if page.startswith("canonical") else None
                     body = host_page(
-                        site.offen_origin, account_id, page, canonical=canonical, use_api=page.startswith("api")
+                        site.offen_origin,
+                        account_id,
+                        page,
+                        canonical=canonical,
+                        use_api=page.startswith("api"),
                     ).encode()
                     ctype = "text/html; charset=utf-8"
                     if "csp=strict" in parts.query:

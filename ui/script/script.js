@@ -1,11 +1,11 @@
-/*! Offen embed script; holds no ids, keys or data. The why of each part: docs/embedding.md */
+/*! Offen embed script. It holds no ids, keys or data. See docs/embedding.md */
 ;((w, d, loc) => {
   if (w.__offen__) return
   const api = (w.__offen__ = {})
   const tag = d.currentScript
-  const data = (tag && tag.dataset) || {}
+  const data = tag?.dataset || {}
   const id = data.accountId
-  const origin = tag && tag.src && new URL(tag.src, loc.href).origin
+  const origin = tag?.src && new URL(tag.src, loc.href).origin
   const enc = encodeURIComponent
   const hidden = { display: 'none', border: 0 }
   let frame, loaded, overlay, warned
@@ -22,25 +22,18 @@
   const on = (t, type, fn, off) => t[(off ? 'remove' : 'add') + 'EventListener'](type, fn)
   const ready = (fn) => (d.readyState[0] == 'l' ? on(d, 'DOMContentLoaded', () => setTimeout(fn)) : setTimeout(fn))
 
+  const problem = !origin || !id ? 'data-account-id missing' : !w.indexedDB && 'browser not supported'
   const vault = () =>
-    (loaded =
-      loaded ||
-      (!origin || !id
-        ? Promise.reject(Error('Offen: data-account-id missing'))
-        : !w.indexedDB
-          ? Promise.reject(Error('Offen: browser not supported'))
-          : new Promise((resolve) =>
-              ready(() => {
-                frame = el(
-                  'iframe',
-                  { id: 'offen-vault-' + Math.random().toString(36).slice(2), title: 'Offen Vault', scrolling: 'no' },
-                  hidden
-                )
-                on(frame, 'load', resolve)
-                frame.src = origin + '/vault?accountId=' + enc(id) + (data.locale ? '&locale=' + enc(data.locale) : '')
-                d.body.append(frame)
-              })
-            )))
+    (loaded ||= problem
+      ? Promise.reject(Error('Offen: ' + problem))
+      : new Promise((resolve) =>
+          ready(() => {
+            const src = origin + '/vault?accountId=' + enc(id) + (data.locale ? '&locale=' + enc(data.locale) : '')
+            frame = el('iframe', { id: 'offen-vault-' + Math.random().toString(36).slice(2), title: 'Offen Vault', src }, hidden)
+            on(frame, 'load', resolve)
+            d.body.append(frame)
+          })
+        ))
 
   const post = (message) =>
     vault().then(
@@ -49,10 +42,10 @@
           const { port1, port2 } = new MessageChannel()
           // kept open: STYLES may follow the reply
           port1.onmessage = ({ data: m }) => {
-            const p = (m && m.payload) || {}
-            const type = m && m.type
+            const p = m?.payload || {}
+            const type = m?.type
             if (type == 'STYLES') {
-              for (const k of [...frame.style]) frame.style.removeProperty(k)
+              frame.style.cssText = ''
               css(frame, { ...hidden, ...p.styles })
               for (const a in p.attributes) /^(height|width)$/.test(a) && frame.setAttribute(a, p.attributes[a])
             } else if (type == 'OPEN_AUDITORIUM') open(p.url)
@@ -73,8 +66,8 @@
     ))
     const close = el(
       'button',
-      { type: 'button', 'aria-label': 'Close', 'data-testid': 'offen-auditorium-close' },
-      { position: 'absolute', right: '6px', top: '6px', font: '24px sans-serif', color: '#000', background: '#fff' }
+      { type: 'button', 'data-testid': 'offen-auditorium-close' },
+      { position: 'absolute', right: '6px', top: '6px', font: '18px sans-serif', color: '#000', background: '#fff' }
     )
     const view = el(
       'iframe',
@@ -87,12 +80,12 @@
       overlay = null
       box.remove()
       listen(1)
-      before && before.focus && before.focus()
+      before?.focus?.()
     }
-    const onMessage = (e) => e.source == view.contentWindow && e.origin == origin && (e.data || {}).type == 'CLOSE_AUDITORIUM' && shut()
+    const onMessage = (e) => e.source == view.contentWindow && e.origin == origin && e.data?.type == 'CLOSE_AUDITORIUM' && shut()
     const onKey = (e) => e.key == 'Escape' && shut()
     const onFocus = (e) => box.contains(e.target) || close.focus()
-    close.textContent = '\u00d7'
+    close.textContent = 'Close'
     close.onfocus = close.onblur = (e) => css(close, { outline: e.type[0] == 'b' ? 0 : '3px solid #1a73e8' })
     close.onclick = shut
     box.append(close, view)
@@ -121,7 +114,7 @@
   }
   const settle = (promise, cb) =>
     promise.then(
-      () => cb && cb(null),
+      () => cb?.(null),
       (err) => (cb ? cb(err) : warned || console.log((warned = err.message)))
     )
 

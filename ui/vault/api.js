@@ -44,7 +44,8 @@ export function apiWith(fetch, { base = '' } = {}) {
     }
     const data = await readJSON(response);
     if (!response.ok) {
-      const message = data && typeof data.error === 'string' ? data.error : `request failed with status ${response.status}`;
+      const message =
+        data && typeof data.error === 'string' ? data.error : `request failed with status ${response.status}`;
       throw new ApiError(message, response.status);
     }
     return data;

@@ -99,5 +99,8 @@ export function cookiesWith({ document, location, now = () => new Date() }) {
     return Object.keys(all());
   }
 
-  return { get, set, remove, allowsCookies, onlyPartitioned, names, secure, hundredYears: () => new Date(now().getTime() + HUNDRED_YEARS_MS) };
+  /** The expiry of a decision cookie: 100 years from now. */
+  const hundredYears = () => new Date(now().getTime() + HUNDRED_YEARS_MS);
+
+  return { get, set, remove, allowsCookies, onlyPartitioned, names, secure, hundredYears };
 }

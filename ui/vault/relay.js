@@ -49,7 +49,7 @@ export function stripQuery(referrer) {
  *   cookies: ReturnType<import('./cookies.js').cookiesWith>,
  *   now?: () => Date,
  *   timeZone?: () => string|null,
- *   countryForTimeZone: (tz: string|null) => string|null,
+ *   countryForTimeZone: (tz: string|null) => string|null|Promise<string|null>,
  *   randomUUID?: () => string,
  * }} deps
  */
@@ -77,13 +77,14 @@ export function duplexerWith({ cookies, now = () => new Date(), timeZone, countr
   }
 
   /** The event as it is encrypted: the host's page view fields plus the vault's own. */
-  return function duplex(accountId, event) {
+  return async function duplex(accountId, event) {
     if (!event || typeof event !== 'object') throw new InvalidEvent('event must be an object');
     const type = event.type === undefined ? 'PAGEVIEW' : event.type;
     if (type !== 'PAGEVIEW') throw new InvalidEvent(`event type ${String(type)} is not supported`);
     const href = absoluteUrl(event.href, 'href', { optional: false });
     const rawHref = absoluteUrl(event.rawHref, 'rawHref', { optional: true });
     const pageload = typeof event.pageload === 'number' && Number.isFinite(event.pageload) ? event.pageload : null;
+    const id = sessionId(accountId);
     return {
       type,
       href,
@@ -92,8 +93,8 @@ export function duplexerWith({ cookies, now = () => new Date(), timeZone, countr
       pageload,
       isMobile: event.isMobile === true,
       timestamp: now().toISOString(),
-      sessionId: sessionId(accountId),
-      geo: countryForTimeZone(zone()),
+      sessionId: id,
+      geo: (await countryForTimeZone(zone())) || null,
     };
   };
 }
@@ -106,11 +107,10 @@ export function duplexerWith({ cookies, now = () => new Date(), timeZone, countr
  * }} deps
  */
 export function relayWith({ api, userSecret, getCrypto }) {
-  async function attempt(accountId, event) {
+  async function encrypted(accountId, event) {
     const secret = await userSecret.ensure(accountId);
     const crypto = await getCrypto();
-    const payload = await crypto.encryptJSON(secret, event);
-    return api.postEvent(accountId, payload);
+    return crypto.encryptJSON(secret, event);
   }
 
   /**
@@ -119,12 +119,14 @@ export function relayWith({ api, userSecret, getCrypto }) {
    * exchange, once, as Offen's `relay-event.js` does.
    */
   async function send(accountId, event) {
+    const payload = await encrypted(accountId, event);
     try {
-      return await attempt(accountId, event);
+      return await api.postEvent(accountId, payload);
     } catch (err) {
+      // Only the event's own 400 means that; a failed exchange is reported as it is.
       if (!err || err.status !== 400) throw err;
       await userSecret.forget(accountId);
-      return attempt(accountId, event);
+      return api.postEvent(accountId, await encrypted(accountId, event));
     }
   }
 

@@ -147,7 +147,9 @@ export function x25519Chunks(cipher) {
 
 /** Raw bytes of an `oct` JWK; AES keys are 16, 24 or 32 bytes. Extra JWK members are ignored. */
 export function symmetricKeyBytes(jwk) {
-  if (!jwk || jwk.kty !== 'oct' || typeof jwk.k !== 'string') throw new CryptoError('The value is not a symmetric JWK.');
+  if (!jwk || jwk.kty !== 'oct' || typeof jwk.k !== 'string') {
+    throw new CryptoError('The value is not a symmetric JWK.');
+  }
   const key = b64urlDecode(jwk.k);
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
     throw new CryptoError('An AES key must be 16, 24 or 32 bytes long.');
