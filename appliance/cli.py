@@ -112,8 +112,17 @@ class Runtime:
             self._store = open_store(config_module.sqlalchemy_url(self.bootstrap))
         return self._store
 
-    def config(self, *, generate_secret: bool = False, stored: bool = True) -> config_module.Config:
-        settings = self.store.get_settings() if stored and not self.store.pending_migrations() else {}
+    def config(
+        self,
+        *,
+        generate_secret: bool = False,
+        stored: bool = True,
+        stored_settings: dict[str, str] | None = None,
+    ) -> config_module.Config:
+        if stored_settings is not None:
+            settings = stored_settings
+        else:
+            settings = self.store.get_settings() if stored and not self.store.pending_migrations() else {}
         return config_module.load_config(
             self.environ,
             flags=self.flags,
@@ -345,7 +354,7 @@ def cmd_serve(runtime: Runtime, out: TextIO, err: TextIO, now: Callable[[], date
     from appliance.log import access_log, configure_logging
     from appliance.mailer import build_mailer
     from appliance.server import Server, run_until_signalled
-    from appliance.web import WebContext, build_services, build_wsgi
+    from appliance.web import WebContext, apply_config, build_services, build_wsgi
 
     boot = runtime.bootstrap
     logger = configure_logging(boot.app_loglevel, err)
@@ -387,18 +396,61 @@ def cmd_serve(runtime: Runtime, out: TextIO, err: TextIO, now: Callable[[], date
     if cfg.app_singlenode:
         threading.Thread(
             target=_expiry_loop,
-            args=(runtime.store, cfg, now, logger, stop),
+            args=(runtime.store, lambda: ctx.config, now, logger, stop),
             name="offen-expiry",
             daemon=True,
         ).start()
+
+    def reload(settings: dict[str, str]) -> None:
+        fresh = runtime.config(generate_secret=True, stored_settings=settings)
+        later = apply_config(ctx, services, fresh, build_mailer(fresh))
+        logger.info("stored settings changed; the new configuration is in use")
+        if later:
+            logger.warning("changed settings that take effect after a restart: %s", ", ".join(later))
+
+    threading.Thread(
+        target=_watch_settings,
+        args=(runtime.store, reload, logger, stop),
+        name="offen-settings",
+        daemon=True,
+    ).start()
     run_until_signalled(server, on_stop=stop.set)
     logger.info("stopped")
     return EXIT_OK
 
 
+SETTINGS_POLL_SECONDS = 5.0
+
+
+def _watch_settings(
+    store: object,
+    reload: Callable[[dict[str, str]], None],
+    logger: logging.Logger,
+    stop: threading.Event,
+) -> None:
+    """Poll the settings table and reload the configuration when it changes.
+
+    Stored settings live in the main database so that `offen config set` on
+    any node (or on this machine while it serves) reaches every node; polling
+    is the one mechanism that works the same on SQLite and, later, Postgres.
+    """
+    last = store.get_settings()  # type: ignore[attr-defined]
+    while not stop.wait(SETTINGS_POLL_SECONDS):
+        try:
+            current = store.get_settings()  # type: ignore[attr-defined]
+            if current != last:
+                reload(current)
+                last = current
+        except ConfigError as error:
+            logger.error("the stored settings are not valid, keeping the current ones: %s", error)
+            last = current
+        except Exception:  # noqa: BLE001 - the watcher must outlive one bad read
+            logger.exception("reading the stored settings failed; trying again")
+
+
 def _expiry_loop(
     store: object,
-    cfg: config_module.Config,
+    current_config: Callable[[], config_module.Config],
     now: Callable[[], datetime],
     logger: logging.Logger,
     stop: threading.Event,
@@ -406,9 +458,10 @@ def _expiry_loop(
     """Expire old events now (the server is already listening), then every hour.
 
     Unlike Offen's loop, an error does not end it: the next run is tried an
-    hour later.
+    hour later. The retention is read at each run, so a changed setting counts.
     """
     while not stop.is_set():
+        cfg = current_config()
         try:
             pending = retention.count_expired(store, now(), cfg.retention_period)  # type: ignore[arg-type]
             if pending:

@@ -101,7 +101,7 @@ SETTINGS: tuple[Setting, ...] = (
         "OFFEN_SERVER_REVERSEPROXY",
         "server_reverseproxy",
         False,
-        "Running behind a reverse proxy: no gzip, no access log, no rate limiting here.",
+        "Running behind a reverse proxy: trust X-Forwarded-Proto/-Host; no gzip and no access log here (throttles stay on).",
         "bool",
     ),
     _boot("OFFEN_SERVER_SSLCERTIFICATE", "server_sslcertificate", None, "PEM certificate file.", "path"),

@@ -202,3 +202,25 @@ def test_secret_version_and_unknown_command(tmp_path: Path):
     assert run_offen(["version"], env).stdout.startswith("offen ")
     unknown = run_offen(["frobnicate"], env)
     assert unknown.returncode == 1 and "unknown command" in unknown.stderr
+
+
+def test_stored_setting_changes_reach_the_running_server(tmp_path: Path):
+    env, account_id = _setup(tmp_path)
+    server = OffenProcess(env, free_port(), tmp_path).start()
+    try:
+        client = server.client()
+        client.set_cookie("user", "any-visitor")
+        assert client.get("/api/events").json["retentionPeriod"] == "6months"
+        changed = run_offen(["config", "set", "OFFEN_APP_RETENTION", "30days"], env)
+        assert changed.returncode == 0, changed.stderr
+        deadline = time.monotonic() + 20
+        seen = None
+        while time.monotonic() < deadline:
+            time.sleep(1.1)  # the visitor throttle is 1 s
+            seen = client.get("/api/events").json["retentionPeriod"]
+            if seen == "30days":
+                break
+        assert seen == "30days"
+        assert "stored settings changed" in server.output()
+    finally:
+        assert server.stop() == 0

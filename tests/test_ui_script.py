@@ -43,7 +43,13 @@ def test_script_fits_the_budget_as_served(seeded_app):
 def test_script_is_one_classic_script():
     text = SCRIPT.read_text(encoding="utf-8")
     # No module syntax, no style element, no style markup: see docs/embedding.md.
-    for forbidden in ("import ", "export ", "createElement('style')", 'createElement("style")', "setAttribute('style'"):
+    for forbidden in (
+        "import ",
+        "export ",
+        "createElement('style')",
+        'createElement("style")',
+        "setAttribute('style'",
+    ):
         assert forbidden not in text
     assert "innerHTML" not in text and "cssText = ''" in text
 
@@ -72,7 +78,9 @@ def _playwright():
 class Server:
     """A tiny threaded HTTP(S) server on 127.0.0.1 whose answers are Python functions."""
 
-    def __init__(self, routes: dict[str, Callable[[str], tuple[int, dict[str, str], bytes]]], tls=None) -> None:
+    def __init__(
+        self, routes: dict[str, Callable[[str], tuple[int, dict[str, str], bytes]]], tls=None
+    ) -> None:
         self.routes = routes
         self.posted: list[dict] = []
         outer = self
@@ -140,7 +148,9 @@ addEventListener('message', (e) => {
 """
 AUDITORIUM = """<!DOCTYPE html><title>aud</title><button id="x">close me</button>
 <script src="/aud.js"></script>"""
-AUDITORIUM_JS = """document.getElementById('x').onclick = () => parent.postMessage({type: 'CLOSE_AUDITORIUM'}, '*')"""
+AUDITORIUM_JS = (
+    """document.getElementById('x').onclick = () => parent.postMessage({type: 'CLOSE_AUDITORIUM'}, '*')"""
+)
 LISTEN_JS = """window.violations = []
 addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective + ' ' + e.blockedURI))"""
 
@@ -290,7 +300,9 @@ def test_api_mode_styles_overlay_and_errors(origins, browser):
     assert tab.get_by_test_id("offen-auditorium-overlay").count() == 1
     tab.keyboard.press("Escape")
 
-    ok = tab.evaluate("new Promise((r) => window.__offen__.pageview({skipConsent: true}, (err) => r(String(err))))")
+    ok = tab.evaluate(
+        "new Promise((r) => window.__offen__.pageview({skipConsent: true}, (err) => r(String(err))))"
+    )
     assert ok == "null"
     sent = events(offen)[-1]["data"]
     assert sent["meta"] == {"skipConsent": True} and isinstance(sent["payload"]["event"]["pageload"], int)
@@ -299,6 +311,7 @@ def test_api_mode_styles_overlay_and_errors(origins, browser):
         "new Promise((r) => window.__offen__.pageview({subsequent: true}, (err) => r(err && err.message)))"
     )
     assert failed == "the vault says no"
+    wait_for(lambda: len(events(offen)) == 2, tab)
     assert events(offen)[-1]["data"]["payload"]["event"]["pageload"] is None
     assert len(events(offen)) == 2, "history changes send nothing in API mode"
     assert tab.evaluate("violations") == []
@@ -414,7 +427,7 @@ def test_plain_http_host_page_is_cross_site_for_an_https_instance(tmp_path, brow
             tab = ctx.new_page()
             before = len(offen.posted)
             tab.goto(url)
-            wait_for(lambda: len(offen.posted) > before, tab)
+            wait_for(lambda before=before: len(offen.posted) > before, tab)
             results[label] = offen.posted[-1]
             ctx.close()
         same_site, cross_site = results["https"], results["http"]

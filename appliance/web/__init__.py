@@ -74,6 +74,25 @@ def build_services(ctx: WebContext) -> Services:
     return Services(accounts=accounts, logins=logins, invitations=invitations, throttles=throttles)
 
 
+# Settings read once per start, because the app is built around them; a
+# change to one of these takes effect at the next start.
+RESTART_SETTINGS = ("server_reverseproxy", "app_loglevel", "app_singlenode", "app_development")
+
+
+def apply_config(ctx: WebContext, services: Services, cfg: Config, mailer: Mailer) -> list[str]:
+    """Switch a running app to a new configuration (a stored setting changed).
+
+    Returns the names of changed settings that only take effect after a restart.
+    """
+    needs_restart = [name for name in RESTART_SETTINGS if getattr(ctx.config, name) != getattr(cfg, name)]
+    ctx.config = cfg
+    ctx.mailer = mailer
+    services.logins.account_key_type = cfg.app_accountkeytype
+    services.invitations.mailer = mailer
+    services.invitations.public_url = cfg.app_publicurl.rstrip("/") if cfg.app_publicurl else None
+    return needs_restart
+
+
 def build_app(ctx: WebContext, services: Services | None = None) -> bottle.Bottle:
     """A fresh bottle app (never bottle's default app) with every route of reference §3.2."""
     services = services or build_services(ctx)

@@ -47,7 +47,9 @@ READ_EVERYTHING = """(selector) => {
 }"""
 
 
-def test_a_host_page_script_cannot_read_the_vault(setup: Setup, account: str, context: Any, offen: OffenServer):
+def test_a_host_page_script_cannot_read_the_vault(
+    setup: Setup, account: str, context: Any, offen: OffenServer
+):
     page = context.new_page()
     page.goto(setup.page_url(account, "start"))
     allow(page)
@@ -85,13 +87,16 @@ def test_a_host_page_script_cannot_read_the_vault(setup: Setup, account: str, co
     assert offen.count_events(account) == 1
 
 
-def test_a_host_page_script_cannot_opt_the_visitor_in(setup: Setup, account: str, context: Any, offen: OffenServer):
+def test_a_host_page_script_cannot_opt_the_visitor_in(
+    setup: Setup, account: str, context: Any, offen: OffenServer
+):
     """Before any answer, EXPRESS_CONSENT from the host page must not silently give consent."""
     page = context.new_page()
     page.goto(setup.page_url(account, "start"))
     page.frame_locator(VAULT_FRAME).get_by_test_id("banner").wait_for(state="visible")
     reply = page.evaluate(
-        ASK_VAULT, [VAULT_FRAME, setup.offen_origin, {"type": "EXPRESS_CONSENT", "payload": {"status": "allow"}}]
+        ASK_VAULT,
+        [VAULT_FRAME, setup.offen_origin, {"type": "EXPRESS_CONSENT", "payload": {"status": "allow"}}],
     )
     assert reply.get("type") == "ERROR", reply
     page.get_by_test_id("push-1").click()

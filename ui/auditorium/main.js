@@ -321,12 +321,12 @@ export function auditoriumWith({ window, document, root, vault, t, embedded = fa
       { class: "chart", "aria-label": t("chart.summary", { pageviews, websites: result.uniqueAccounts, count: buckets.length }) },
       buckets.map((b, i) => {
         const label = bucketLabel(b.key, result.resolution, locale);
-        const bar = h("span", { class: "bar", "aria-hidden": "true" });
+        const bar = h("span", { class: b.pageviews ? "bar some" : "bar", "aria-hidden": "true" });
         bar.style.height = `${Math.round((b.pageviews / max) * 100)}%`;
         return h("li", { title: t("chart.bar", { date: label, pageviews: b.pageviews, websites: b.accounts }) }, [
           h("span", { class: "column" }, [bar]),
-          h("span", { class: i % every === 0 ? "tick" : "tick visually-hidden", text: label }),
-          h("span", { class: "visually-hidden", text: `: ${t("chart.bar", { date: label, pageviews: b.pageviews, websites: b.accounts })}` }),
+          h("span", { class: i % every === 0 ? "tick" : "tick quiet", "aria-hidden": "true", text: label }),
+          h("span", { class: "visually-hidden", text: t("chart.bar", { date: label, pageviews: b.pageviews, websites: b.accounts }) }),
         ]);
       }),
     );

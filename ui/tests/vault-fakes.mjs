@@ -398,12 +398,21 @@ export function fakeCrypto() {
 }
 
 /** A tiny server for the fake fetch: exchange, events, purge, like appliance/web/api_visitor.py. */
-export function fakeServer({ consentCookie = () => 'allow' } = {}) {
+export function ulidPrefix(ms) {
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'[ms % 32] + out;
+    ms = Math.floor(ms / 32);
+  }
+  return out;
+}
+
+export function fakeServer({ consentCookie = () => 'allow', receivedAt = () => Date.parse('2024-03-01T11:00:00.000Z') } = {}) {
   const state = { secrets: new Map(), events: [], userCookie: null, seq: 0, tombstones: [], users: 0 };
   const ulid = () => {
     state.seq += 1;
-    // 10 time characters (a fixed 2024 ms value) + a counter: sortable like the server's.
-    return '01HNZ8X2K0' + String(state.seq).padStart(16, '0');
+    // 10 time characters (the receive time) + a counter: sortable like the server's.
+    return ulidPrefix(receivedAt()) + String(state.seq).padStart(16, '0');
   };
   const routes = async (method, url, body) => {
     const path = url.split('?')[0];
@@ -435,7 +444,7 @@ export function fakeServer({ consentCookie = () => 'allow' } = {}) {
       }
       const deletedEvents = since ? state.tombstones.filter((t) => t.sequence > since).map((t) => t.eventId) : undefined;
       for (const t of state.tombstones) if (t.sequence > since) sequence = t.sequence > (sequence || '') ? t.sequence : sequence;
-      return [200, { events, ...(deletedEvents ? { deletedEvents } : {}), ...(sequence ? { sequence } : {}) }];
+      return [200, { events, ...(deletedEvents ? { deletedEvents } : {}), ...(sequence ? { sequence } : {}), retentionPeriod: '30days' }];
     }
     if (method === 'POST' && path === '/api/purge') {
       if (!state.userCookie) return [400, { error: 'user cookie: received no or blank identifier', status: 400 }];

@@ -11,7 +11,7 @@ import { byTestId, cookieJar, fakeCrypto, fakeDocument, fakeIndexedDB, fakeServe
 const OWN = 'https://offen.test';
 const HOST = 'https://www.site.test';
 
-function setup({ crypto = fakeCrypto(), publicKey, jarOptions, ancestors = [HOST] } = {}) {
+function setup({ crypto = fakeCrypto(), publicKey, jarOptions, ancestors = [HOST], stats } = {}) {
   const jar = cookieJar(jarOptions);
   const server = fakeServer({ consentCookie: () => (jar.jar.get('consent') || {}).value });
   const routes = publicKey
@@ -41,7 +41,7 @@ function setup({ crypto = fakeCrypto(), publicKey, jarOptions, ancestors = [HOST
     getCrypto: async () => crypto,
     computeStats: async () => (events, options) => {
       statsCalls.push({ events, options });
-      return { pageviews: events.length };
+      return stats ? stats(events, options) : { pageviews: events.length };
     },
     translator: async () => (key) => key,
     countryForTimeZone: async (tz) => countryForTimeZone(tz),
@@ -215,7 +215,10 @@ test('QUERY syncs, decrypts with local secrets, caches with a checkpoint and com
   const { replies, done } = ctx.send({ type: 'QUERY', payload: { query: { range: 30, resolution: 'days' } } }, OWN);
   await done;
   assert.equal(replies[0].type, 'QUERY_SUCCESS');
-  assert.deepEqual(replies[0].payload, { query: { range: 30, resolution: 'days' }, result: { pageviews: 3 } });
+  assert.deepEqual(replies[0].payload, {
+    query: { range: 30, resolution: 'days' },
+    result: { pageviews: 3, retentionPeriod: '30days', retentionDays: 30 },
+  });
   const { events, options } = ctx.statsCalls[0];
   assert.deepEqual(options, { range: 30, resolution: 'days', now: new Date('2024-03-01T12:00:00.000Z'), timeZone: 'Europe/Lisbon', perspective: 'visitor' });
   assert.deepEqual(Object.keys(events[0]).sort(), ['accountId', 'eventId', 'payload', 'secretId']);
@@ -250,8 +253,7 @@ test('EXPORT gives the decrypted events per account with the receive time of the
   assert.deepEqual(Object.keys(doc.accounts), ['acc-1']);
   const [first] = doc.accounts['acc-1'];
   assert.equal(first.eventId, ctx.server.state.events[0].eventId);
-  // 01HNZ8X2K0 is Crockford base32 for this millisecond.
-  assert.equal(first.receivedAt, new Date(parseInt('01HNZ8X2K0'.split('').map((c) => '0123456789ABCDEFGHJKMNPQRSTVWXYZ'.indexOf(c).toString(32)).join(''), 32)).toISOString());
+  assert.equal(first.receivedAt, '2024-03-01T11:00:00.000Z', 'the time in the ULID');
   assert.equal(first.href, 'https://www.site.test/0');
   assert.equal(first.geo, 'PT');
   assert.doesNotThrow(() => JSON.parse(JSON.stringify(doc)));
@@ -264,7 +266,7 @@ test('PURGE deletes server and local data, keeps consent and secrets', async () 
   const { replies, done } = ctx.send({ type: 'PURGE', payload: { query: {} } }, OWN);
   await done;
   assert.equal(replies[0].type, 'PURGE_SUCCESS');
-  assert.deepEqual(replies[0].payload.result, { pageviews: 0 });
+  assert.equal(replies[0].payload.result.pageviews, 0);
   assert.deepEqual(ctx.server.state.events, []);
   assert.ok(ctx.fetch.calls.some((c) => c.method === 'POST' && c.url === '/api/purge'));
   assert.equal(ctx.jar.jar.get('consent').value, 'allow');
@@ -395,4 +397,27 @@ test('start(): the browser wiring with lazy imports (i18n, zones, real crypto) o
   assert.equal(replies.at(-1), null);
   assert.equal(server.state.events.length, 1);
   assert.match(server.state.events[0].payload, /^\{1,\} /);
+});
+
+test('QUERY with the shared statistics module: the visitor\'s own metrics', async () => {
+  const { computeStats } = await import('../shared/stats.js');
+  const ctx = setup({ stats: computeStats });
+  await optedInWithEvents(ctx, 3);
+  const { replies, done } = ctx.send({ type: 'QUERY', payload: { query: { range: 7, resolution: 'days' } } }, OWN);
+  await done;
+  assert.equal(replies[0].type, 'QUERY_SUCCESS', JSON.stringify(replies[0]));
+  const { result } = replies[0].payload;
+  assert.equal(result.uniqueSessions, 1);
+  assert.equal(result.uniqueAccounts, 1);
+  assert.equal(result.perspective, 'visitor');
+  assert.equal(result.retentionDays, 30);
+});
+
+test('ulidTime reads the spec example and refuses junk', async () => {
+  const { ulidTime } = await import('../vault/visitor-data.js');
+  // The decodeTime example of the ULID specification (checked against python-ulid too).
+  assert.equal(ulidTime('01ARYZ6S41TSV4RRFFQ69G5FAV').getTime(), 1469918176385);
+  assert.equal(ulidTime('01ARZ3NDEKTSV4RRFFQ69G5FAV').getTime(), 1469922850259);
+  assert.equal(ulidTime('short'), null);
+  assert.equal(ulidTime('01ARZ3NDEU!SV4RRFFQ69G5FAV'.replace('U', '!')), null);
 });

@@ -12,6 +12,10 @@ import { ApiError } from './api.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+// The server's retention setting (`OFFEN_APP_RETENTION`) in days, as appliance/config.py maps it;
+// the auditorium greys out ranges longer than this.
+const RETENTION_DAYS = { '6months': 186, '12weeks': 84, '6weeks': 42, '30days': 30, '7days': 7 };
+
 /** The millisecond time in the first 10 characters of a ULID (the server's receive time). */
 export function ulidTime(ulid) {
   if (typeof ulid !== 'string' || ulid.length < 10) return null;
@@ -49,6 +53,7 @@ export function visitorDataWith(deps) {
   const now = deps.now || (() => new Date());
   const zone = timeZone || (() => Intl.DateTimeFormat().resolvedOptions().timeZone);
   let syncing = null;
+  let retentionPeriod = null;
 
   async function decryptAll(grouped) {
     const crypto = await getCrypto();
@@ -75,6 +80,7 @@ export function visitorDataWith(deps) {
     const since = await storage.getCheckpoint();
     const response = await api.getEvents(since).catch(tolerate400);
     if (!response) return;
+    if (typeof response.retentionPeriod === 'string') retentionPeriod = response.retentionPeriod;
     const fresh = await decryptAll(response.events);
     await storage.putUserEvents(fresh);
     if (Array.isArray(response.deletedEvents) && response.deletedEvents.length) {
@@ -108,7 +114,8 @@ export function visitorDataWith(deps) {
       ...(q.to ? { to: q.to } : {}),
       ...(q.filter ? { filter: q.filter } : {}),
     });
-    return { query: q, result };
+    const retention = { retentionPeriod, retentionDays: RETENTION_DAYS[retentionPeriod] || null };
+    return { query: q, result: result && typeof result === 'object' ? { ...result, ...retention } : result };
   }
 
   function consentStatus() {
