@@ -54,7 +54,32 @@ _FORBIDDEN_PROPERTY_SUFFIXES = (
 )
 # Not in Offen's list: other ways to shrink, clip or hide the banner that the
 # suffix rule misses (`font` would bypass the font-size bounds).
-_EXTRA_FORBIDDEN_PROPERTIES = frozenset({"zoom", "scale", "clip", "clip-path", "mask", "font"})
+_EXTRA_FORBIDDEN_PROPERTIES = frozenset(
+    {
+        "zoom",
+        "scale",
+        "clip",
+        "clip-path",
+        "mask",
+        "font",
+        # Moving or squeezing parts of the banner out of the visible frame: the
+        # frame itself is placed by the vault, its contents must stay in it.
+        "transform",
+        "translate",
+        "rotate",
+        "position",
+        "top",
+        "left",
+        "right",
+        "bottom",
+        "inset",
+        "height",
+        "max-height",
+        "overflow",
+        "overflow-x",
+        "overflow-y",
+    }
+)
 # Offen's forbidden substrings of values; "-" rules out negative offsets, vendor
 # functions and `var(--x)`. `image(` and `src(` (not in Offen's list) are the
 # CSS Images/Values 4 functions that take a bare string as a URL.

@@ -192,6 +192,8 @@ def _consent_cookie(setup: Setup) -> dict[str, Any]:
         "secure": True,
         "sameSite": "None",
         "partitionKey": setup.top_level_site,
+        # Chromium keys partitioned cookies also by whether the frame has a cross-site ancestor.
+        "_crHasCrossSiteAncestor": setup.name != "same-site",
     }
 
 

@@ -303,3 +303,17 @@ def test_sanitize_stored_css_drops_invalid_css():
     assert sanitize_stored_css("@media all { .a { color: red } .b { opacity: 0 } }") == ""
     assert sanitize_stored_css("") == ""
     assert sanitize_stored_css(None) == ""  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        ".banner__buttons { transform: scale(0.1); }",
+        ".buttons__button { position: absolute; top: 9999px; }",
+        ".banner__root { height: 1px; overflow: hidden; }",
+        ".banner__paragraph { max-height: 0; }",
+    ],
+)
+def test_moving_or_squeezing_parts_out_of_view_is_refused(css):
+    with pytest.raises(BadRequest, match="not allowed"):
+        validate_banner_css(css)

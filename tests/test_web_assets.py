@@ -328,3 +328,34 @@ def test_script_path_is_storable_and_defaults_to_unset(tmp_path):
     )
     assert config.app_scriptpath == "/o.js" and config.sources["OFFEN_APP_SCRIPTPATH"] == "database"
     assert load_config({"OFFEN_APP_DATADIR": str(tmp_path)}, is_root=False).app_scriptpath is None
+
+
+# ------------------------------------------------------------------------- docs/banner.md
+
+
+def _css_blocks(section: str) -> list[str]:
+    text = (REPO / "docs" / "banner.md").read_text(encoding="utf-8")
+    part = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return [
+        block.split("\n", 1)[1] for block in part.split("```css")[1:] for block in [block.split("```")[0]]
+    ]
+
+
+def test_banner_doc_examples_that_pass_do_pass():
+    from appliance.bannercss import validate_banner_css
+
+    blocks = _css_blocks("Examples that pass")
+    assert len(blocks) == 2
+    for css in blocks:
+        validate_banner_css(css)
+
+
+def test_banner_doc_examples_that_are_refused_are_refused():
+    from appliance.bannercss import validate_banner_css
+    from appliance.errors import BadRequest
+
+    lines = [line for line in _css_blocks("Examples that are refused")[0].splitlines() if line.strip()]
+    assert len(lines) == 8
+    for line in lines:
+        with pytest.raises(BadRequest):
+            validate_banner_css(line.split("/*")[0])
