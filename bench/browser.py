@@ -81,7 +81,14 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def summarize(samples: Sequence[float], failures: int = 0) -> dict[str, Any]:
     if not samples:
-        return {"n": 0, "failures": failures, "median_ms": None, "p90_ms": None, "min_ms": None, "max_ms": None}
+        return {
+            "n": 0,
+            "failures": failures,
+            "median_ms": None,
+            "p90_ms": None,
+            "min_ms": None,
+            "max_ms": None,
+        }
     return {
         "n": len(samples),
         "failures": failures,
@@ -110,7 +117,11 @@ def measure_script(offen: OffenServer) -> dict[str, int]:
     plain = OffenClient(offen.port).request("GET", "/script.js", headers={"Accept-Encoding": "identity"})
     encoded = OffenClient(offen.port).request("GET", "/script.js", headers={"Accept-Encoding": "gzip"})
     served_gzip = len(encoded.body) if encoded.headers.get("Content-Encoding") == "gzip" else None
-    return {"raw_bytes": len(plain.body), "gzip9_bytes": gzip9_size(plain.body), "served_gzip_bytes": served_gzip}
+    return {
+        "raw_bytes": len(plain.body),
+        "gzip9_bytes": gzip9_size(plain.body),
+        "served_gzip_bytes": served_gzip,
+    }
 
 
 def _newest_event_id(offen: OffenServer, account_id: str) -> str | None:
@@ -141,7 +152,12 @@ def measure_vault_bytes(browser: Any, setup: Setup, offen: OffenServer, account_
         sizes = request.sizes()
         path = request.url[len(setup.offen_origin) :].split("?", 1)[0]
         records.append(
-            {"phase": phase["name"], "path": path, "body_bytes": body, "transfer_bytes": sizes["responseBodySize"]}
+            {
+                "phase": phase["name"],
+                "path": path,
+                "body_bytes": body,
+                "transfer_bytes": sizes["responseBodySize"],
+            }
         )
 
     context.on("requestfinished", on_finished)
@@ -172,7 +188,10 @@ def measure_vault_bytes(browser: Any, setup: Setup, offen: OffenServer, account_
         "setup": setup.name,
         "webcrypto": webcrypto,
         "event_stored": stored,
-        "before_consent": {"body_bytes": total("before-consent", "body_bytes"), "transfer_bytes": total("before-consent", "transfer_bytes")},
+        "before_consent": {
+            "body_bytes": total("before-consent", "body_bytes"),
+            "transfer_bytes": total("before-consent", "transfer_bytes"),
+        },
         "through_first_event": {
             "body_bytes": sum(r["body_bytes"] for r in records),
             "transfer_bytes": sum(r["transfer_bytes"] for r in records),
@@ -235,7 +254,9 @@ def render_table(results: dict[str, Any]) -> str:
     lines = []
     script = results["script"]
     lines.append("script.js")
-    lines.append(f"  raw {script['raw_bytes']} B   gzip -9 {script['gzip9_bytes']} B   served gzip {script['served_gzip_bytes']} B")
+    lines.append(
+        f"  raw {script['raw_bytes']} B   gzip -9 {script['gzip9_bytes']} B   served gzip {script['served_gzip_bytes']} B"
+    )
     lines.append("")
     lines.append(f"{'vault, first visit':<34}{'before consent':>16}{'to 1st event':>16}{'(transfer)':>12}")
     for v in results["vault_bytes"]:
@@ -245,9 +266,13 @@ def render_table(results: dict[str, Any]) -> str:
             f"{v['through_first_event']['transfer_bytes']:>10} B"
         )
         for path, r in v["resources"].items():
-            lines.append(f"    {path:<44}{r['body_bytes']:>10} B{r['transfer_bytes']:>10} B  x{r['requests']}")
+            lines.append(
+                f"    {path:<44}{r['body_bytes']:>10} B{r['transfer_bytes']:>10} B  x{r['requests']}"
+            )
     lines.append("")
-    lines.append(f"{'page load -> stored event':<34}{'n':>4}{'fail':>6}{'median':>10}{'p90':>10}{'min':>10}{'max':>10}")
+    lines.append(
+        f"{'page load -> stored event':<34}{'n':>4}{'fail':>6}{'median':>10}{'p90':>10}{'min':>10}{'max':>10}"
+    )
     for t in results["load_times"]:
         fmt = lambda x: "-" if x is None else f"{x:.0f} ms"  # noqa: E731
         lines.append(
@@ -279,7 +304,9 @@ def run(loads: int = 20, setups: Sequence[str] = ("same-site", "plain-http")) ->
                 "load_times": [],
             }
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                )
                 try:
                     for name in setups:
                         setup = by_name[name]
