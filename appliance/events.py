@@ -35,9 +35,8 @@ def record_event(
         raise BadRequest(f"payload must be at most {MAX_PAYLOAD_LENGTH} characters long")
     account = accounts.get(account_id)
     secret_id = keys.hash_visitor_id(user_id, account.user_salt)
-    if not store.secret_exists(secret_id):
+    if store.insert_event_for_secret(account.account_id, secret_id, payload, now) is None:
         raise UnknownSecret()
-    store.insert_event(account.account_id, secret_id, payload, now)
 
 
 def _secret_ids_by_account(accounts: ActiveAccounts, user_id: str) -> dict[str, str]:

@@ -329,12 +329,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.browser", description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=20, help="page loads per set-up (default 20)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON result")
+    parser.add_argument(
+        "--setups",
+        default="same-site,plain-http",
+        help="comma-separated: same-site (WebCrypto), plain-http (fallback)",
+    )
     args = parser.parse_args(argv)
     reason = browser_missing_reason()
     if reason is not None:
         print(f"bench.browser: cannot run: {reason}", file=sys.stderr)
         return 2
-    results = run(loads=args.loads)
+    results = run(
+        loads=args.loads, setups=tuple(name.strip() for name in args.setups.split(",") if name.strip())
+    )
     print(render_table(results))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"browser-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"

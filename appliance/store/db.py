@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -107,6 +108,8 @@ class Database:
         # process on a Python lock is fairer and much faster than letting them
         # spin in SQLite's busy handler (which sleeps up to 100 ms per retry).
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        # The DBAPI connection of the SQLite hot path (`fast_write`), opened on first use.
+        self._fast: Any = None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", self._sqlite_connect)
             event.listen(self.engine, "begin", self._sqlite_begin)
@@ -215,7 +218,61 @@ class Database:
             except SQLAlchemyError:
                 pass
 
+    @property
+    def has_fast_write(self) -> bool:
+        return self._write_lock is not None and self.path is not None
+
+    @contextmanager
+    def fast_write(self) -> Iterator[Any]:
+        """SQLite only: a write transaction on a dedicated DBAPI cursor, for event ingestion.
+
+        Collecting an event is the one request that arrives by the thousand;
+        going through SQLAlchemy's statement machinery for it costs several
+        times the SQLite work itself. The cursor belongs to a connection from
+        dataset's own engine (same pragmas) and is used only under the same
+        write lock as every other writer of this process, so it serialises
+        with them exactly as `write()` does. Yields a `sqlite3.Cursor`.
+        """
+        if self._write_lock is None or not self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
+            raise StoreError("the database is busy; try again")
+        try:
+            try:
+                if self._fast is None:
+                    self._fast = self.engine.raw_connection()
+                cursor = self._fast.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+            except (sqlite3.Error, SQLAlchemyError) as exc:
+                self._drop_fast()
+                raise StoreError(f"database error ({type(exc).__name__}: {exc})") from exc
+            try:
+                yield cursor
+                cursor.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    cursor.execute("ROLLBACK")
+                except sqlite3.Error:
+                    self._drop_fast()
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"database error ({type(exc).__name__}: {exc})") from exc
+                raise
+        finally:
+            self._write_lock.release()
+
+    def _drop_fast(self) -> None:
+        if self._fast is not None:
+            try:
+                self._fast.invalidate()
+            except Exception:  # noqa: BLE001 - already broken; forgetting it is the point
+                pass
+            self._fast = None
+
     def close(self) -> None:
+        if self._fast is not None:
+            try:
+                self._fast.close()
+            except (sqlite3.Error, SQLAlchemyError):
+                pass
+            self._fast = None
         self.db.close()
 
 

@@ -33,6 +33,13 @@ _WRITE_COUNTER = (
     .values(value=bindparam("new_value"))
 )
 _INSERT_EVENT = events.insert()
+# The same statements as plain SQL for the SQLite hot path (`insert_event_for_secret`).
+_FAST_SECRET_EXISTS = f"SELECT 1 FROM {secrets.name} WHERE secret_id = ? LIMIT 1"
+_FAST_READ_COUNTER = f"SELECT value FROM {sequence_counter.name} WHERE name = ?"
+_FAST_WRITE_COUNTER = f"UPDATE {sequence_counter.name} SET value = ? WHERE name = ?"
+_FAST_INSERT_EVENT = (
+    f"INSERT INTO {events.name} (event_id, sequence, account_id, secret_id, payload) VALUES (?, ?, ?, ?, ?)"
+)
 _EVENT_COLUMNS = (
     events.c.event_id,
     events.c.sequence,
@@ -116,6 +123,31 @@ class EventsMixin:
                     "payload": payload,
                 },
             )
+        return Event(event_id, sequence, account_id, secret_id, payload)
+
+    def insert_event_for_secret(
+        self, account_id: str, secret_id: str, payload: str, now: datetime
+    ) -> Event | None:
+        """Store one event if the visitor's secret exists, in one write transaction; else None.
+
+        The hot path of collection: on SQLite it runs four fixed statements
+        on a dedicated DBAPI cursor (see `Database.fast_write`).
+        """
+        if not self._db.has_fast_write:
+            with self._db.write():
+                if not self.secret_exists(secret_id):
+                    return None
+                return self.insert_event(account_id, secret_id, payload, now)
+        event_id = ids.new_ulid(now)
+        with self._db.fast_write() as cursor:
+            if cursor.execute(_FAST_SECRET_EXISTS, (secret_id,)).fetchone() is None:
+                return None
+            row = cursor.execute(_FAST_READ_COUNTER, (schema.EVENTS_COUNTER,)).fetchone()
+            if row is None:
+                raise StoreError("the sequence counter is missing; run `offen migrate`")
+            sequence = ids.next_sequence(row[0] or None, now)
+            cursor.execute(_FAST_WRITE_COUNTER, (sequence, schema.EVENTS_COUNTER))
+            cursor.execute(_FAST_INSERT_EVENT, (event_id, sequence, account_id, secret_id, payload))
         return Event(event_id, sequence, account_id, secret_id, payload)
 
     def find_events_for_account(
