@@ -498,13 +498,19 @@ def hash_visitor_id(user_id: str, user_salt: str) -> str:
     Byte-identical to Offen's HashFast so stored secret ids stay valid. Salts
     written before Offen's migration 003 are plain base64 without ``{1,}``.
     """
+    return hashlib.sha256(user_id.encode("utf-8") + _account_salt(user_salt)).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _account_salt(user_salt: str) -> bytes:
+    # Decoded once per account: every collected event hashes a visitor id with it.
     if user_salt.startswith("{"):
         (salt,) = _expect(user_salt, _ALGO_SHA256_SALT, 1)
     else:
         salt = b64decode(user_salt)
     if not salt:
         raise CryptoError("The account salt is empty.")
-    return hashlib.sha256(user_id.encode("utf-8") + salt).hexdigest()
+    return salt
 
 
 # --------------------------------------------------------------------------- keyed lookups, signing

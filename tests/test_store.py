@@ -608,3 +608,20 @@ def test_in_memory_store_for_single_threaded_use():
     assert memory.migrate(now=NOW) is None  # nothing to back up
     assert memory.insert_event("acc", None, "p", NOW) == memory.find_events_for_account("acc")[0]
     memory.close()
+
+
+def test_insert_event_for_secret_needs_the_secret_and_keeps_sequences_rising(store):
+    assert store.insert_event_for_secret("acc", "no-such-secret", "{1,} eA== eA==", NOW) is None
+    assert store.find_events_for_account("acc") == []
+    store.insert_secret(Secret(secret_id="s" * 64, encrypted_secret="{1,} eA=="))
+    first = store.insert_event_for_secret("acc", "s" * 64, "{1,} eA== eA==", NOW)
+    # Another writer advances the counter between two hot-path inserts.
+    middle = store.insert_event("acc", "s" * 64, "{1,} eA== eA==", NOW)
+    last = store.insert_event_for_secret("acc", "s" * 64, "{1,} eA== eA==", NOW)
+    assert first is not None and last is not None
+    assert first.sequence < middle.sequence < last.sequence == store.max_sequence()
+    assert [e.event_id for e in store.find_events_for_account("acc")] == [
+        first.event_id,
+        middle.event_id,
+        last.event_id,
+    ]

@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from appliance.records import Event
+from appliance.records import Event, Secret
 from appliance.store import open_store
 
 WRITERS = 8
@@ -24,6 +24,8 @@ def test_poller_sees_every_event_exactly_once(tmp_path):
     first = open_store(path)
     first.migrate()
     second = open_store(path)  # another "process" on the same file
+    for n in range(WRITERS):
+        first.insert_secret(Secret(secret_id=f"secret-{n}", encrypted_secret="{1,} eA=="))
     start = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
     inserted: dict[int, list[Event]] = {n: [] for n in range(WRITERS)}
     errors: list[BaseException] = []
@@ -38,7 +40,14 @@ def test_poller_sees_every_event_exactly_once(tmp_path):
                 # Clocks disagree between threads (and sometimes run backwards):
                 # sequences must still rise in commit order.
                 now = start + timedelta(milliseconds=(i * 7 + n * 13) % 50)
-                inserted[n].append(store.insert_event(ACCOUNT, f"secret-{n}", f"{n}:{i}", now))
+                if n % 3 == 0:
+                    # The SQLite hot path of collection, interleaved with the
+                    # general path of the other writers and of the other store.
+                    event = store.insert_event_for_secret(ACCOUNT, f"secret-{n}", f"{n}:{i}", now)
+                    assert event is not None
+                    inserted[n].append(event)
+                else:
+                    inserted[n].append(store.insert_event(ACCOUNT, f"secret-{n}", f"{n}:{i}", now))
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 

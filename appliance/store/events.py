@@ -37,6 +37,7 @@ _INSERT_EVENT = events.insert()
 _FAST_SECRET_EXISTS = f"SELECT 1 FROM {secrets.name} WHERE secret_id = ? LIMIT 1"
 _FAST_READ_COUNTER = f"SELECT value FROM {sequence_counter.name} WHERE name = ?"
 _FAST_WRITE_COUNTER = f"UPDATE {sequence_counter.name} SET value = ? WHERE name = ?"
+_FAST_ADVANCE_COUNTER = f"UPDATE {sequence_counter.name} SET value = ? WHERE name = ? AND value = ?"
 _FAST_INSERT_EVENT = (
     f"INSERT INTO {events.name} (event_id, sequence, account_id, secret_id, payload) VALUES (?, ?, ?, ?, ?)"
 )
@@ -142,12 +143,24 @@ class EventsMixin:
         with self._db.fast_write() as cursor:
             if cursor.execute(_FAST_SECRET_EXISTS, (secret_id,)).fetchone() is None:
                 return None
-            row = cursor.execute(_FAST_READ_COUNTER, (schema.EVENTS_COUNTER,)).fetchone()
-            if row is None:
-                raise StoreError("the sequence counter is missing; run `offen migrate`")
-            sequence = ids.next_sequence(row[0] or None, now)
-            cursor.execute(_FAST_WRITE_COUNTER, (sequence, schema.EVENTS_COUNTER))
+            # The counter value this process wrote last is usually still the
+            # current one: a conditional UPDATE checks that and advances it in
+            # one statement; another writer (the CLI's `expire`) makes it miss,
+            # and then the counter is read first.
+            last = self._db.fast_counter
+            sequence = ids.next_sequence(last, now, fresh=event_id) if last else ""
+            if (
+                not last
+                or cursor.execute(_FAST_ADVANCE_COUNTER, (sequence, schema.EVENTS_COUNTER, last)).rowcount
+                != 1
+            ):
+                row = cursor.execute(_FAST_READ_COUNTER, (schema.EVENTS_COUNTER,)).fetchone()
+                if row is None:
+                    raise StoreError("the sequence counter is missing; run `offen migrate`")
+                sequence = ids.next_sequence(row[0] or None, now, fresh=event_id)
+                cursor.execute(_FAST_WRITE_COUNTER, (sequence, schema.EVENTS_COUNTER))
             cursor.execute(_FAST_INSERT_EVENT, (event_id, sequence, account_id, secret_id, payload))
+            self._db.fast_counter = sequence
         return Event(event_id, sequence, account_id, secret_id, payload)
 
     def find_events_for_account(

@@ -7,6 +7,7 @@ one JSON error body `{"error": ..., "status": N}`.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -85,9 +86,31 @@ def request_origin(reverse_proxy: bool) -> str:
     return f"{scheme}://{host}".lower()
 
 
+def _cookies() -> dict[str, str]:
+    # Parsed once per request and kept in the environ. The standard library's
+    # cookie parser costs more than the whole database write of collecting an
+    # event; the cookies read here (`user`, `consent`, `auth`) are plain tokens.
+    environ = bottle.request.environ
+    parsed = environ.get("offen.cookies")
+    if parsed is None:
+        parsed = {}
+        for part in environ.get("HTTP_COOKIE", "").split(";"):
+            name, sep, value = part.strip().partition("=")
+            if sep and name and name not in parsed:
+                parsed[name] = value.strip().strip('"')
+        environ["offen.cookies"] = parsed
+    return parsed
+
+
 def cookie(name: str) -> str | None:
-    value = bottle.request.cookies.get(name)
-    return value or None
+    return _cookies().get(name) or None
+
+
+@functools.lru_cache(maxsize=64)
+def _http_date(seconds: int) -> str:
+    # The `user` cookie is refreshed on every collected event; its expiry
+    # changes once a second, so its text is made once a second.
+    return format_datetime(datetime.fromtimestamp(seconds, timezone.utc), usegmt=True)
 
 
 def set_cookie(

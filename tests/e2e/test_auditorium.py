@@ -16,8 +16,6 @@ from typing import Any
 import pytest
 
 from tests.e2e.browsing import (
-    BUG_NO_STORAGE,
-    BUG_RANDOM_UUID,
     OffenTraffic,
     offen_cookies,
     settle,
@@ -138,8 +136,6 @@ def test_top_level_auditorium_same_site(
 
 
 @pytest.mark.parametrize("setup_name", ["cross-site", "plain-http"])
-@pytest.mark.known_bug(["plain-http"], reason=BUG_RANDOM_UUID)
-@pytest.mark.known_bug(["cross-site"], reason=BUG_NO_STORAGE)
 def test_auditorium_in_an_overlay_on_the_host_page(
     setup_name: str, setups: dict[str, Setup], account: str, context: Any, offen: OffenServer
 ):

@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from tests.e2e.browsing import (
-    BUG_NO_STORAGE,
-    BUG_RANDOM_UUID,
     OffenTraffic,
     allow,
     offen_cookies,
@@ -37,8 +35,6 @@ def _nonce_length(cipher: str) -> int:
     return len(base64.b64decode(cipher.split(" ")[2]))
 
 
-@pytest.mark.known_bug(["plain-http"], reason=BUG_RANDOM_UUID)
-@pytest.mark.known_bug(["cross-site"], reason=BUG_NO_STORAGE)
 def test_each_navigation_gives_one_encrypted_event(
     setup: Setup, account: str, context: Any, offen: OffenServer
 ):
@@ -100,7 +96,6 @@ def test_each_navigation_gives_one_encrypted_event(
     assert methods.count("POST") == 5
 
 
-@pytest.mark.known_bug(["plain-http"], reason=BUG_RANDOM_UUID)
 def test_host_page_with_a_strict_csp(setup: Setup, account: str, context: Any, offen: OffenServer):
     """A host page whose CSP forbids inline styles still shows the banner and collects (CSSOM only)."""
     context.add_init_script(
@@ -117,8 +112,6 @@ def test_host_page_with_a_strict_csp(setup: Setup, account: str, context: Any, o
     assert page.evaluate("window.__violations || []") == []
 
 
-@pytest.mark.known_bug(["plain-http"], reason=BUG_RANDOM_UUID)
-@pytest.mark.known_bug(["cross-site"], reason=BUG_NO_STORAGE)
 def test_a_visitor_who_comes_back_is_not_asked_again(
     setup: Setup, account: str, persistent_context: Any, offen: OffenServer
 ):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.browsing import BUG_RANDOM_UUID, VAULT_FRAME, allow, offen_cookies, settle
+from tests.e2e.browsing import VAULT_FRAME, allow, offen_cookies, settle
 from tests.e2e.sites import OffenServer, Setup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -47,7 +47,6 @@ READ_EVERYTHING = """(selector) => {
 }"""
 
 
-@pytest.mark.known_bug(["plain-http"], reason=BUG_RANDOM_UUID)
 def test_a_host_page_script_cannot_read_the_vault(
     setup: Setup, account: str, context: Any, offen: OffenServer
 ):

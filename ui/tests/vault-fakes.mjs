@@ -25,7 +25,8 @@ export function cookieJar({ blockUnpartitioned = false, blockAll = false, now = 
       writes.push(cookie);
       if (blockAll) return;
       if (blockUnpartitioned && !cookie.attributes.partitioned) return;
-      const expires = cookie.attributes.expires ? Date.parse(cookie.attributes.expires) : null;
+      let expires = cookie.attributes.expires ? Date.parse(cookie.attributes.expires) : null;
+      if (cookie.attributes['max-age'] !== undefined) expires = now() + Number(cookie.attributes['max-age']) * 1000;
       if (expires !== null && expires <= now()) jar.delete(cookie.name);
       else jar.set(cookie.name, cookie);
     },

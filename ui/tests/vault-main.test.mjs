@@ -11,15 +11,16 @@ import { byTestId, cookieJar, fakeCrypto, fakeDocument, fakeIndexedDB, fakeServe
 const OWN = 'https://offen.test';
 const HOST = 'https://www.site.test';
 
-function setup({ crypto = fakeCrypto(), publicKey, jarOptions, ancestors = [HOST], stats } = {}) {
-  const jar = cookieJar(jarOptions);
-  const server = fakeServer({ consentCookie: () => (jar.jar.get('consent') || {}).value });
+function setup({ crypto = fakeCrypto(), publicKey, jarOptions, ancestors = [HOST], stats, idbOptions, reuse } = {}) {
+  // `reuse`: the browser and server of an earlier setup() — the next page load of the same visitor.
+  const jar = reuse ? reuse.jar : cookieJar(jarOptions);
+  const server = reuse ? reuse.server : fakeServer({ consentCookie: () => (jar.jar.get('consent') || {}).value });
   const routes = publicKey
     ? async (method, url, body) =>
         method === 'GET' && url.startsWith('/api/exchange') ? [200, { accountId: 'acc-1', publicKey }] : server.routes(method, url, body)
     : server.routes;
   const fetch = recordingFetch(routes);
-  const idb = fakeIndexedDB();
+  const idb = fakeIndexedDB(idbOptions);
   const document = fakeDocument();
   document.cookie = undefined;
   Object.defineProperty(document, 'cookie', {
@@ -420,4 +421,35 @@ test('ulidTime reads the spec example and refuses junk', async () => {
   assert.equal(ulidTime('01ARZ3NDEKTSV4RRFFQ69G5FAV').getTime(), 1469922850259);
   assert.equal(ulidTime('short'), null);
   assert.equal(ulidTime('01ARZ3NDEU!SV4RRFFQ69G5FAV'.replace('U', '!')), null);
+});
+
+test('cross-site with IndexedDB refused: the secret survives page loads in a partitioned cookie; opt-out removes it', async () => {
+  const crossSite = { jarOptions: { blockUnpartitioned: true }, idbOptions: { failOpen: true }, ancestors: ['https://www.other.test'] };
+  const first = setup(crossSite);
+  first.jar.doc.cookie = 'consent=allow; Path=/; SameSite=None; Secure; Partitioned';
+  await first.send(pageview('https://www.site.test/0')).done;
+  assert.deepEqual(paths(first.fetch), ['GET /api/exchange?accountId=acc-1', 'POST /api/exchange', 'POST /api/events']);
+  const cookie = first.jar.jar.get('USER_SECRET-acc-1');
+  assert.equal(cookie.attributes.path, '/vault');
+  assert.equal(cookie.attributes.partitioned, true);
+  assert.deepEqual(first.idb.names(), [], 'no database was made');
+
+  // The next full page load: a new vault document, same browser and server. No new exchange.
+  const second = setup({ ...crossSite, reuse: first });
+  await second.send(pageview('https://www.other.test/next')).done;
+  assert.deepEqual(paths(second.fetch), ['POST /api/events']);
+  assert.equal(second.server.state.secrets.size, 1, 'the server never parked a secret');
+
+  // The overlay auditorium (a third vault document) reads both events with the cookie-held secret.
+  const auditorium = setup({ ...crossSite, reuse: first });
+  const { replies, done } = auditorium.send({ type: 'QUERY', payload: { query: {} } }, OWN);
+  await done;
+  assert.equal(replies[0].payload.result.pageviews, 2);
+  assert.deepEqual(
+    auditorium.statsCalls[0].events.map((e) => e.payload.href),
+    ['https://www.site.test/0', 'https://www.other.test/next'],
+  );
+
+  await auditorium.send({ type: 'EXPRESS_CONSENT', payload: { status: 'deny' } }, OWN).done;
+  assert.deepEqual(auditorium.jar.names(), ['consent'], 'secret cookie and session ids gone');
 });

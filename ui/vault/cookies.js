@@ -1,6 +1,7 @@
 /**
- * The vault's own cookies (reference §1.7): `consent`, `session-<accountId>` and the
- * `ok=__allows_cookies__` probe. They live on the Offen origin, written through
+ * The vault's own cookies (reference §1.7): `consent`, `session-<accountId>`, the
+ * `ok=__allows_cookies__` probe and, only where IndexedDB is refused, `USER_SECRET-<accountId>`
+ * (written by storage.js through this module). They live on the Offen origin, written through
  * `document.cookie`; the server's `user` cookie is HttpOnly and never touched here.
  *
  * Flags: over https every cookie is `SameSite=None; Secure; Partitioned`. `Partitioned`
@@ -52,12 +53,13 @@ export function cookiesWith({ document, location, now = () => new Date() }) {
   /**
    * @param {string} name
    * @param {string} value
-   * @param {{expires?: Date|null, path?: string, partitioned?: boolean}} [options]
-   *   `expires: null` (the default) makes a session cookie.
+   * @param {{expires?: Date|null, maxAge?: number|null, path?: string, partitioned?: boolean}} [options]
+   *   Without `expires` and `maxAge` (seconds) it is a session cookie.
    */
-  function set(name, value, { expires = null, path = '/', partitioned = true } = {}) {
+  function set(name, value, { expires = null, maxAge = null, path = '/', partitioned = true } = {}) {
     const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${path}`];
     if (expires) parts.push(`Expires=${expires.toUTCString()}`);
+    if (typeof maxAge === 'number' && Number.isFinite(maxAge)) parts.push(`Max-Age=${Math.floor(maxAge)}`);
     parts.push(flags({ partitioned }));
     document.cookie = parts.join('; ');
   }

@@ -8,7 +8,8 @@
  * visitor's data and is only accepted from the vault's own origin (the auditorium).
  *
  * Nothing before consent: until the visitor allows, the vault makes no request, sets no
- * cookie (the `ok` probes are written and expired at once), and opens no database. The
+ * cookie (the `ok` probes are written and expired at once), and opens no database (nor
+ * writes the `USER_SECRET-` cookie that replaces it where IndexedDB is refused). The
  * crypto and statistics modules are not even loaded before they are needed.
  */
 
@@ -245,7 +246,8 @@ export function vaultWith(deps) {
   const { window, document, location, getCrypto, computeStats, translator, countryForTimeZone } = deps;
   const cookies = cookiesWith({ document, location, now: deps.now });
   const api = apiWith(deps.fetch);
-  const storage = storageWith(deps.indexedDB);
+  // The cookie jar is the secrets' fallback where IndexedDB is refused (a cross-site frame).
+  const storage = storageWith(deps.indexedDB, { cookies });
   const userSecret = userSecretWith({ api, storage, getCrypto });
   const relay = relayWith({ api, userSecret, getCrypto });
   const useOverlay = overlayRuleWith({ location, cookies });

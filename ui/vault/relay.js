@@ -9,7 +9,10 @@
  * host page cannot smuggle other data into the visitor's encrypted record.
  */
 
+import { randomUUIDv4 } from './uuid.js';
+
 const MAX_URL = 2000;
+const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
 export class InvalidEvent extends Error {
   constructor(message) {
@@ -50,11 +53,12 @@ export function stripQuery(referrer) {
  *   now?: () => Date,
  *   timeZone?: () => string|null,
  *   countryForTimeZone: (tz: string|null) => string|null|Promise<string|null>,
- *   randomUUID?: () => string,
+ *   randomUUID?: () => string,   defaults to `randomUUIDv4` (works outside secure contexts too)
  * }} deps
  */
 export function duplexerWith({ cookies, now = () => new Date(), timeZone, countryForTimeZone, randomUUID }) {
-  const uuid = randomUUID || (() => globalThis.crypto.randomUUID());
+  // Not `crypto.randomUUID()`: it is missing when the vault is not a secure context.
+  const uuid = randomUUID || (() => randomUUIDv4());
   const zone =
     timeZone ||
     (() => {
@@ -67,6 +71,10 @@ export function duplexerWith({ cookies, now = () => new Date(), timeZone, countr
 
   /** Per-account session id, a session cookie, so sessions of two accounts cannot be joined. */
   function sessionId(accountId) {
+    // The id names a cookie: a host page must not slip `;` or `=` (cookie attributes) into it.
+    if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
+      throw new InvalidEvent('payload.accountId is not an account id');
+    }
     const name = `session-${accountId}`;
     let id = cookies.get(name);
     if (!id) {

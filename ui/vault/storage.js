@@ -8,15 +8,34 @@
  * database named `user` holding `events` ({accountId, eventId, payload, secretId: 'local'})
  * and `checkpoints` ({type: 'LAST_KNOWN_CHECKPOINT', sequence}).
  *
- * When IndexedDB is missing or refuses to open (some private windows), everything falls
- * back to memory for the lifetime of the vault document: collection keeps working, and
- * nothing outlives the tab, which is what such a window promises.
+ * When IndexedDB is missing or refuses to open, the store falls back:
+ * - the visitor secrets go to cookies `USER_SECRET-<accountId>` (Path=/vault, 186 days,
+ *   partitioned over https), the way Offen 1.4 kept them for Safari (reference §1.7). This is
+ *   what Chromium leaves a vault framed by another site when third-party cookies are blocked:
+ *   no IndexedDB ("The user denied permission to access the database"), no localStorage, but
+ *   partitioned (CHIPS) cookies. Without it every page load would redo the key exchange, the
+ *   server would park the previous secret, and the visitor would lose their earlier events.
+ *   The cost (see docs/embedding.md): the secret then travels in the Cookie header of the
+ *   requests for /vault and /vault/*. So this is used only when IndexedDB is refused.
+ * - the decrypted events and the checkpoint stay in memory for the lifetime of the vault
+ *   document; the auditorium re-syncs them from the server and decrypts them with the
+ *   cookie-held secret.
+ * Without a cookie jar (or with accounts ids that cannot name a cookie) everything stays in
+ * memory: collection keeps working, and nothing outlives the tab.
  */
 
 const DB_VERSION = 30;
 const USER_DB = 'user';
 const USER_SECRET = 'USER_SECRET';
 const CHECKPOINT = 'LAST_KNOWN_CHECKPOINT';
+
+// The cookie fallback for secrets (Offen's name, path and lifetime: 4464 h = 186 days).
+export const SECRET_COOKIE_PREFIX = 'USER_SECRET-';
+export const SECRET_COOKIE_PATH = '/vault';
+export const SECRET_COOKIE_MAX_AGE = 186 * 24 * 3600;
+// Account ids are UUIDs; anything else could carry `;` or `=` into a cookie header, so it
+// never names a cookie (its secret then lives in memory only).
+const COOKIE_SAFE = /^[A-Za-z0-9_-]{1,100}$/;
 
 function promisify(request) {
   return new Promise((resolve, reject) => {
@@ -85,6 +104,63 @@ function memoryStore() {
       secrets.clear();
       events.clear();
       checkpoint = null;
+    },
+  };
+}
+
+/**
+ * The memory store with its secrets kept in `USER_SECRET-<accountId>` cookies instead: they
+ * survive page loads and browser restarts where IndexedDB is refused.
+ * @param {ReturnType<import('./cookies.js').cookiesWith>} cookies
+ */
+function cookieSecretStore(cookies) {
+  const memory = memoryStore();
+  const cookieName = (accountId) =>
+    typeof accountId === 'string' && COOKIE_SAFE.test(accountId) ? SECRET_COOKIE_PREFIX + accountId : null;
+
+  function read(accountId) {
+    const name = cookieName(accountId);
+    const raw = name && cookies.get(name);
+    if (!raw) return null;
+    try {
+      const jwk = JSON.parse(raw);
+      return jwk && typeof jwk === 'object' ? jwk : null;
+    } catch {
+      // Not ours (or cut short): as good as no secret; the exchange makes a new one.
+      return null;
+    }
+  }
+
+  function cookieAccounts() {
+    return cookies
+      .names()
+      .filter((name) => name.startsWith(SECRET_COOKIE_PREFIX))
+      .map((name) => name.slice(SECRET_COOKIE_PREFIX.length));
+  }
+
+  return {
+    ...memory,
+    kind: 'cookie',
+    async getUserSecret(accountId) {
+      return read(accountId) ?? memory.getUserSecret(accountId);
+    },
+    async putUserSecret(accountId, jwk) {
+      const name = cookieName(accountId);
+      if (!name) return memory.putUserSecret(accountId, jwk);
+      cookies.set(name, JSON.stringify(jwk), { path: SECRET_COOKIE_PATH, maxAge: SECRET_COOKIE_MAX_AGE });
+    },
+    async deleteUserSecret(accountId) {
+      const name = cookieName(accountId);
+      if (name) cookies.remove(name, { path: SECRET_COOKIE_PATH });
+      await memory.deleteUserSecret(accountId);
+    },
+    async secretAccounts() {
+      return [...new Set([...cookieAccounts(), ...(await memory.secretAccounts())])];
+    },
+    async forgetEverything() {
+      // Opt-out and "forget me here": no secret may outlive them in a cookie.
+      for (const accountId of cookieAccounts()) cookies.remove(SECRET_COOKIE_PREFIX + accountId, { path: SECRET_COOKIE_PATH });
+      await memory.forgetEverything();
     },
   };
 }
@@ -229,11 +305,13 @@ function indexedStore(indexedDB) {
 }
 
 /**
- * Storage over the given IndexedDB factory, with the in-memory fallback.
+ * Storage over the given IndexedDB factory, with the fallback described at the top.
  * @param {IDBFactory|undefined|null} indexedDB
+ * @param {{cookies?: ReturnType<import('./cookies.js').cookiesWith>}} [options]
+ *   the vault's cookie jar, for secrets where IndexedDB is refused; without it the fallback is memory only
  */
-export function storageWith(indexedDB) {
-  const memory = memoryStore();
+export function storageWith(indexedDB, { cookies = null } = {}) {
+  const memory = cookies ? cookieSecretStore(cookies) : memoryStore();
   if (!indexedDB) return memory;
   const real = indexedStore(indexedDB);
   let chosen = null;
