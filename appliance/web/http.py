@@ -110,7 +110,7 @@ def cookie(name: str) -> str | None:
 def _http_date(seconds: int) -> str:
     # The `user` cookie is refreshed on every collected event; its expiry
     # changes once a second, so its text is made once a second.
-    return format_datetime(datetime.fromtimestamp(seconds, timezone.utc), usegmt=True)
+    return format_datetime(datetime.fromtimestamp(seconds, UTC), usegmt=True)
 
 
 def set_cookie(
@@ -127,7 +127,7 @@ def set_cookie(
     """Add a Set-Cookie header written out by hand, so every attribute is explicit and tested."""
     parts = [f"{name}={value}", f"Path={path}"]
     if expires is not None:
-        parts.append("Expires=" + format_datetime(expires.astimezone(UTC), usegmt=True))
+        parts.append("Expires=" + _http_date(int(expires.timestamp())))
         if expires <= _EPOCH:
             parts.append("Max-Age=0")
     if http_only:

@@ -100,15 +100,8 @@ def settle(page: Any, ms: int = 600) -> None:
     page.wait_for_timeout(ms)
 
 
-# Bugs of other modules that the browser tests found (see the report of this suite). Tests carry them as
+# Bugs of other modules that the browser tests find are carried as
 # `@pytest.mark.known_bug([setup names], reason=...)`, which tests/e2e/conftest.py turns into a strict xfail
-# for those set-ups only: when the bug is fixed the test XPASSes, fails, and the marker must go.
-BUG_RANDOM_UUID = (
-    "ui/vault/relay.js calls crypto.randomUUID(), which is undefined outside a secure context: on a "
-    "plain-http host page every pageview fails with 'globalThis.crypto.randomUUID is not a function'"
-)
-BUG_NO_STORAGE = (
-    "Chromium denies IndexedDB and localStorage to a cross-site vault frame when third-party cookies are "
-    "blocked; ui/vault/storage.js falls back to memory, so each full page load redoes the key exchange "
-    "(the earlier secret is parked) and the overlay auditorium cannot decrypt the visitor's events"
-)
+# for those set-ups only: when the bug is fixed the test XPASSes, fails, and the marker must go. None is open:
+# crypto.randomUUID() outside secure contexts (plain-http page) and the missing IndexedDB of a cross-site
+# vault frame were fixed in ui/vault/uuid.js and ui/vault/storage.js (USER_SECRET-<account> cookie).

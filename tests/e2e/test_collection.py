@@ -8,7 +8,9 @@ server really holds: ciphertexts it cannot read itself.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -92,6 +94,20 @@ def test_each_navigation_gives_one_encrypted_event(
     cookies = offen_cookies(context)
     assert cookies["consent"]["value"] == "allow"
     assert cookies["user"]["httpOnly"] is True
+    # Where the vault frame is refused IndexedDB (cross-site, which the plain-http page is too), the visitor
+    # secret is kept in a partitioned cookie on /vault; where IndexedDB works, never.
+    secret_cookies = {name: c for name, c in cookies.items() if name.startswith("USER_SECRET-")}
+    if setup.name == "same-site":
+        assert secret_cookies == {}, "the secret went to a cookie although IndexedDB works"
+    else:
+        assert list(secret_cookies) == [f"USER_SECRET-{account}"]
+        held = secret_cookies[f"USER_SECRET-{account}"]
+        assert (held["path"], held["secure"], held["sameSite"]) == ("/vault", True, "None")
+        assert held.get("partitionKey", setup.top_level_site) == setup.top_level_site, held
+        # The server neither logs nor stores it (the key material is the JWK's `k`).
+        key = json.loads(unquote(held["value"]))["k"]
+        assert key not in offen.output()
+        assert all(key not in wrapped for wrapped in view["secrets"].values())
     methods = [m for m, path in traffic.api_calls() if path == "/api/events"]
     assert methods.count("POST") == 5
 
