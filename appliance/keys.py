@@ -23,6 +23,7 @@ import json
 import os
 import re
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
 from argon2.exceptions import HashingError
@@ -35,6 +36,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from appliance.errors import CryptoError
+
+# Each Argon2id run takes 16-64 MiB. Two at a time keep both cores busy on the
+# small machines this runs on while bounding memory however many logins arrive
+# together; the rest wait their turn (the login throttles bound how many wait).
+_ARGON2_SLOTS = threading.BoundedSemaphore(2)
 
 __all__ = [
     "KEY_TYPE_RSA",
@@ -430,16 +436,17 @@ def _argon2(value: str | bytes, salt: bytes, version: int, v2_threads: int | Non
         # the same count (Offen issue #506); OFFEN_ARGONNUMCPUOVERRIDE maps here.
         parallelism = v2_threads if v2_threads is not None else (os.cpu_count() or 1)
     try:
-        return hash_secret_raw(
-            _as_bytes(value),
-            salt,
-            time_cost=time_cost,
-            memory_cost=memory_cost,
-            parallelism=parallelism,
-            hash_len=_HASH_LEN,
-            type=Type.ID,
-            version=ARGON2_VERSION,
-        )
+        with _ARGON2_SLOTS:
+            return hash_secret_raw(
+                _as_bytes(value),
+                salt,
+                time_cost=time_cost,
+                memory_cost=memory_cost,
+                parallelism=parallelism,
+                hash_len=_HASH_LEN,
+                type=Type.ID,
+                version=ARGON2_VERSION,
+            )
     except HashingError as exc:
         raise CryptoError("The value could not be hashed.") from exc
 

@@ -14,6 +14,7 @@ logs hold no IP address, no user agent and no referrer, and collapse every
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -156,7 +157,19 @@ def redact_path(path: str, query: str) -> str:
     return redacted + (_QUERY_MARK if query else "")
 
 
+@functools.lru_cache(maxsize=2048)
+def _redacted_target(path: str, has_query: bool) -> str:
+    # Most requests hit a handful of paths (/api/events above all); the
+    # redacted form of each is worked out once.
+    return redact_path(path, "?" if has_query else "")
+
+
 def _clf_time(moment: datetime) -> str:
+    return _clf_second(moment.replace(microsecond=0))
+
+
+@functools.lru_cache(maxsize=8)
+def _clf_second(moment: datetime) -> str:
     # Built by hand: %b depends on the locale, CLF wants English month names.
     offset = moment.strftime("%z") or "+0000"
     return (
@@ -222,7 +235,7 @@ def access_log(app: WSGIApp, stream: TextIO, clock: Callable[[], datetime]) -> W
         started = clock()
         method = _TOKEN.sub("", environ.get("REQUEST_METHOD", "")) or "-"
         proto = _PROTO.sub("", environ.get("SERVER_PROTOCOL", "")) or "-"
-        target = redact_path(_request_path(environ), environ.get("QUERY_STRING", ""))
+        target = _redacted_target(_request_path(environ), bool(environ.get("QUERY_STRING", "")))
         seen: dict[str, str] = {}
         done = False
 

@@ -24,6 +24,7 @@ from appliance.store import schema
 from appliance.store.accounts import AccountsMixin
 from appliance.store.db import Database
 from appliance.store.events import EventsMixin
+from appliance.store.ingest import GroupCommit
 from appliance.store.settings import SettingsMixin, upsert
 
 __all__ = ["Store", "open_store"]
@@ -47,6 +48,7 @@ class Store(AccountsMixin, EventsMixin, SettingsMixin):
     def __init__(self, database: Database) -> None:
         self._db = database
         self.dialect: str = database.dialect
+        self._group_commit = GroupCommit(database)
         # The backup the last `migrate()` of this process took, for the CLI to print.
         self.last_backup: str | None = None
 

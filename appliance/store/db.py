@@ -110,9 +110,6 @@ class Database:
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         # The DBAPI connection of the SQLite hot path (`fast_write`), opened on first use.
         self._fast: Any = None
-        # The counter value the hot path last wrote (only read and written under
-        # the write lock); a hint, checked by a conditional UPDATE.
-        self.fast_counter: str | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", self._sqlite_connect)
             event.listen(self.engine, "begin", self._sqlite_begin)

@@ -20,6 +20,7 @@ from appliance.errors import StoreError
 from appliance.records import Event, Secret, Tombstone
 from appliance.store import schema
 from appliance.store.db import Database, chunks
+from appliance.store.ingest import GroupCommit
 from appliance.store.schema import events, secrets, sequence_counter, tombstones
 
 # Built once: SQLAlchemy caches their compiled form, keeping the insert hot path
@@ -33,14 +34,6 @@ _WRITE_COUNTER = (
     .values(value=bindparam("new_value"))
 )
 _INSERT_EVENT = events.insert()
-# The same statements as plain SQL for the SQLite hot path (`insert_event_for_secret`).
-_FAST_SECRET_EXISTS = f"SELECT 1 FROM {secrets.name} WHERE secret_id = ? LIMIT 1"
-_FAST_READ_COUNTER = f"SELECT value FROM {sequence_counter.name} WHERE name = ?"
-_FAST_WRITE_COUNTER = f"UPDATE {sequence_counter.name} SET value = ? WHERE name = ?"
-_FAST_ADVANCE_COUNTER = f"UPDATE {sequence_counter.name} SET value = ? WHERE name = ? AND value = ?"
-_FAST_INSERT_EVENT = (
-    f"INSERT INTO {events.name} (event_id, sequence, account_id, secret_id, payload) VALUES (?, ?, ?, ?, ?)"
-)
 _EVENT_COLUMNS = (
     events.c.event_id,
     events.c.sequence,
@@ -76,6 +69,7 @@ class EventsMixin:
     """Store methods for events, tombstones and secrets (mixed into `Store`)."""
 
     _db: Database
+    _group_commit: GroupCommit
 
     # -- the sequence counter --------------------------------------------------------
 
@@ -131,37 +125,15 @@ class EventsMixin:
     ) -> Event | None:
         """Store one event if the visitor's secret exists, in one write transaction; else None.
 
-        The hot path of collection: on SQLite it runs four fixed statements
-        on a dedicated DBAPI cursor (see `Database.fast_write`).
+        The hot path of collection: on SQLite, events arriving together are
+        committed together (`store/ingest.py`).
         """
         if not self._db.has_fast_write:
             with self._db.write():
                 if not self.secret_exists(secret_id):
                     return None
                 return self.insert_event(account_id, secret_id, payload, now)
-        event_id = ids.new_ulid(now)
-        with self._db.fast_write() as cursor:
-            if cursor.execute(_FAST_SECRET_EXISTS, (secret_id,)).fetchone() is None:
-                return None
-            # The counter value this process wrote last is usually still the
-            # current one: a conditional UPDATE checks that and advances it in
-            # one statement; another writer (the CLI's `expire`) makes it miss,
-            # and then the counter is read first.
-            last = self._db.fast_counter
-            sequence = ids.next_sequence(last, now, fresh=event_id) if last else ""
-            if (
-                not last
-                or cursor.execute(_FAST_ADVANCE_COUNTER, (sequence, schema.EVENTS_COUNTER, last)).rowcount
-                != 1
-            ):
-                row = cursor.execute(_FAST_READ_COUNTER, (schema.EVENTS_COUNTER,)).fetchone()
-                if row is None:
-                    raise StoreError("the sequence counter is missing; run `offen migrate`")
-                sequence = ids.next_sequence(row[0] or None, now, fresh=event_id)
-                cursor.execute(_FAST_WRITE_COUNTER, (sequence, schema.EVENTS_COUNTER))
-            cursor.execute(_FAST_INSERT_EVENT, (event_id, sequence, account_id, secret_id, payload))
-            self._db.fast_counter = sequence
-        return Event(event_id, sequence, account_id, secret_id, payload)
+        return self._group_commit.insert(account_id, secret_id, payload, now)
 
     def find_events_for_account(
         self, account_id: str, since: str | None = None, limit: int | None = None
