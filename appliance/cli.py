@@ -435,6 +435,7 @@ def cmd_serve(runtime: Runtime, out: TextIO, err: TextIO, now: Callable[[], date
         daemon=True,
     ).start()
     run_until_signalled(server, on_stop=stop.set)
+    sys.stdout.flush()  # the access log is flushed in batches
     logger.info("stopped")
     return EXIT_OK
 

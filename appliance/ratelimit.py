@@ -32,7 +32,6 @@ blocks end soonest are dropped first.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import threading
 import time
@@ -111,7 +110,9 @@ class Throttle:
         throttle are already waiting. `retry_after` is the number of seconds
         until the identifier's current block ends.
         """
-        key = hmac.new(_PROCESS_KEY, identifier.encode("utf-8"), hashlib.sha256).digest()
+        # Keyed BLAKE2b: a MAC like HMAC-SHA256, in one C call (this runs on
+        # every collected event).
+        key = hashlib.blake2b(identifier.encode("utf-8"), key=_PROCESS_KEY, digest_size=32).digest()
         with self._lock:
             now = self._clock()
             self._sweep(now)

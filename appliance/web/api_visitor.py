@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from appliance.web import Services, WebContext
 
 _NO_USER = "user cookie: received no or blank identifier"
+_ACK = {"ack": True}
 
 
 class VisitorRoutes:
@@ -96,7 +97,7 @@ class VisitorRoutes:
             self._ctx.clock(),
         )
         self._refresh_user_cookie(user_id)
-        return json_response({"ack": True}, 201)
+        return json_response(_ACK, 201)
 
     def get_events(self) -> str:
         user_id = cookie("user")
