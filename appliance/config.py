@@ -45,6 +45,7 @@ UNSET = "(unset)"
 RETENTION_DAYS: Mapping[str, int] = MappingProxyType(
     {"6months": 186, "12weeks": 84, "6weeks": 42, "30days": 30, "7days": 7}
 )
+_RETENTION_PERIODS = {name: timedelta(days=days) for name, days in RETENTION_DAYS.items()}
 LOCALES = ("en", "de", "fr", "es", "pt", "vi")
 LOG_LEVELS = ("debug", "info", "warn", "error")
 AUTH_TYPES = ("LOGIN", "PLAIN", "CRAM-MD5", "NOAUTH")
@@ -263,7 +264,7 @@ class Config:
     @property
     def retention_period(self) -> timedelta:
         """How long events are kept (reference §4.4)."""
-        return timedelta(days=RETENTION_DAYS[self.app_retention])
+        return _RETENTION_PERIODS[self.app_retention]
 
     def __repr__(self) -> str:
         # Never show the secret, the SMTP password or a DSN password, even in

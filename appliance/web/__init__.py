@@ -97,7 +97,9 @@ def build_app(ctx: WebContext, services: Services | None = None) -> bottle.Bottl
     """A fresh bottle app (never bottle's default app) with every route of reference §3.2."""
     services = services or build_services(ctx)
     app = bottle.Bottle(catchall=True)
+    # Routes write their own JSON (one error shape, no surprises from dicts).
     app.config["json.enable"] = False
+    app.uninstall(bottle.JSONPlugin)
     api = [
         JsonErrors(ctx.logger),
         guards.ApiHeaders(),

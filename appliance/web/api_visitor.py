@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from appliance.web import Services, WebContext
 
 _NO_USER = "user cookie: received no or blank identifier"
-_ACK = {"ack": True}
+_ACK_BODY = '{"ack":true}'
 
 
 class VisitorRoutes:
@@ -97,7 +97,9 @@ class VisitorRoutes:
             self._ctx.clock(),
         )
         self._refresh_user_cookie(user_id)
-        return json_response(_ACK, 201)
+        bottle.response.status = 201
+        bottle.response.content_type = "application/json; charset=utf-8"
+        return _ACK_BODY
 
     def get_events(self) -> str:
         user_id = cookie("user")
