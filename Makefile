@@ -56,8 +56,9 @@ format: venv ## reformat the code
 	$(BIN)/ruff format appliance tests bench
 	$(BIN)/ruff check --fix appliance tests bench
 
-bench: bench-deps venv ## measure ingestion, footprint and login (figures printed)
-	$(BIN)/python -m bench.run
+bench: bench-deps venv ## measure the server (ingestion, footprint, login) and the browser side (figures printed)
+	DBUS_SESSION_BUS_ADDRESS=disabled: $(BIN)/python -m bench.run
+	DBUS_SESSION_BUS_ADDRESS=disabled: $(BIN)/python -m bench.browser
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache build/work dist
