@@ -110,6 +110,7 @@ class Database:
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         # The DBAPI connection of the SQLite hot path (`fast_write`), opened on first use.
         self._fast: Any = None
+        self._checkpointer: _Checkpointer | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", self._sqlite_connect)
             event.listen(self.engine, "begin", self._sqlite_begin)
@@ -239,6 +240,11 @@ class Database:
             try:
                 if self._fast is None:
                     self._fast = self.engine.raw_connection()
+                    # This connection never checkpoints the WAL itself; the
+                    # checkpointer thread does, off the request path.
+                    self._fast.cursor().execute("PRAGMA wal_autocheckpoint=0")
+                    if self._checkpointer is None:
+                        self._checkpointer = _Checkpointer(self.engine)
                 cursor = self._fast.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
             except (sqlite3.Error, SQLAlchemyError) as exc:
@@ -247,6 +253,8 @@ class Database:
             try:
                 yield cursor
                 cursor.execute("COMMIT")
+                if self._checkpointer is not None:
+                    self._checkpointer.wrote()
             except BaseException as exc:
                 try:
                     cursor.execute("ROLLBACK")
@@ -267,6 +275,9 @@ class Database:
             self._fast = None
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._fast is not None:
             try:
                 self._fast.close()
@@ -274,6 +285,63 @@ class Database:
                 pass
             self._fast = None
         self.db.close()
+
+
+class _Checkpointer:
+    """Copies the WAL back into the database file in a thread of its own.
+
+    SQLite normally does this inside whichever commit pushes the WAL past
+    1000 pages, so every few hundred collected events one request would pay
+    for it. Here the hot path's connection leaves it to this thread, which
+    runs a PASSIVE checkpoint (it never blocks writers or readers) after
+    every `every` commits, and SQLite releases the GIL while it works.
+    """
+
+    def __init__(self, engine: Any, every: int = 200) -> None:
+        self._engine = engine
+        self._every = every
+        self._count = 0
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="offen-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def wrote(self) -> None:
+        self._count += 1
+        if self._count >= self._every:
+            self._count = 0
+            self._wake.set()
+
+    def _run(self) -> None:
+        connection = None
+        while True:
+            # Also once a minute, so a quiet server leaves no large WAL behind.
+            self._wake.wait(60)
+            self._wake.clear()
+            if self._stopping:
+                break
+            try:
+                if connection is None:
+                    connection = self._engine.raw_connection()
+                connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except (sqlite3.Error, SQLAlchemyError):
+                # Busy or broken: the next round tries again on a fresh connection.
+                if connection is not None:
+                    try:
+                        connection.invalidate()
+                    except Exception:  # noqa: BLE001
+                        pass
+                connection = None
+        if connection is not None:
+            try:
+                connection.close()
+            except (sqlite3.Error, SQLAlchemyError):
+                pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout=5)
 
 
 @contextmanager
