@@ -182,3 +182,29 @@ def seeded_app(tmp_path: Path, clock: FakeTime, seeded_template: tuple[Path, str
     harness = seeded_harness(tmp_path, clock, seeded_template)
     yield harness
     harness.store.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[object]:
+    """One Playwright (sync API) for the whole session: it cannot be started twice in one process.
+
+    Used by the browser tests (tests/e2e, tests/test_ui_script.py). Without
+    Chromium or Playwright they skip, except under CI, where that is a failure.
+    """
+    import os
+
+    from tests.e2e.sites import browser_missing_reason
+
+    reason = browser_missing_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright()
+    playwright = manager.start()
+    try:
+        yield playwright
+    finally:
+        manager.__exit__(None, None, None)

@@ -191,12 +191,11 @@ def origins() -> Iterator[tuple[Server, Server]]:
 
 
 @pytest.fixture
-def browser():
-    sync = _playwright()
-    with sync.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield instance
-        instance.close()
+def browser(playwright_instance):
+    _playwright()  # skips with a clear reason when Chromium or Playwright is missing
+    instance = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    yield instance
+    instance.close()
 
 
 def wait_for(predicate: Callable[[], bool], page_, timeout_ms: int = 5000) -> None:

@@ -8,7 +8,6 @@ failure: a suite that silently skips proves nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from tests.e2e.sites import (
     HostSite,
     OffenServer,
     Setup,
-    browser_missing_reason,
     make_certificate,
     make_setups,
 )
@@ -42,23 +40,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for mark in item.iter_markers("known_bug"):
             if setup_name in mark.args[0]:
                 item.add_marker(pytest.mark.xfail(strict=True, reason=mark.kwargs["reason"]))
-
-
-@pytest.fixture(scope="session")
-def playwright_instance() -> Iterator[Any]:
-    reason = browser_missing_reason()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    manager = sync_playwright()
-    playwright = manager.start()
-    try:
-        yield playwright
-    finally:
-        manager.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")
