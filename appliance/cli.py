@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from appliance import __version__, retention
 from appliance import config as config_module
@@ -223,12 +223,37 @@ def _forced_account_id(raw: str | None) -> str | None:
         ) from None
 
 
-def cmd_setup(
-    runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO, now: Callable[[], datetime]
-) -> int:
+def _setup_target(
+    runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> tuple[Any, Any, Any] | None:
+    """Migrate, resolve the configuration and make the operator logins for `setup`.
+
+    None (after saying why) when the database holds data and -force was not given.
+    """
     from appliance.accounts import ActiveAccounts
     from appliance.logins import build_logins
 
+    runtime.migrate(out)
+    cfg = runtime.config(generate_secret=args.populate)
+    if args.populate:
+        print(f"OFFEN_SECRET is kept in: {runtime.keychain.describe()}", file=out)
+    if not runtime.store.is_empty() and not args.force:
+        print("offen setup: the database already holds data; use -force to wipe it first.", file=err)
+        return None
+    accounts = ActiveAccounts(runtime.store)
+    logins = build_logins(
+        runtime.store,
+        secret=cfg.secret,
+        account_key_type=cfg.app_accountkeytype,
+        active_accounts=accounts,
+        v2_threads=cfg.argon_num_cpu_override,
+    )
+    return cfg, logins, accounts
+
+
+def cmd_setup(
+    runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO, now: Callable[[], datetime]
+) -> int:
     if args.source:
         return _setup_from_source(runtime, args, out, err, now)
     if not args.name or not args.email:
@@ -242,24 +267,12 @@ def cmd_setup(
     password = _read_password(args, err)
     if password is None:
         return EXIT_ERROR
-    runtime.migrate(out)
-    cfg = runtime.config(generate_secret=args.populate)
-    if args.populate:
-        print(f"OFFEN_SECRET is kept in: {runtime.keychain.describe()}", file=out)
-    store = runtime.store
-    if not store.is_empty():
-        if not args.force:
-            print("offen setup: the database already holds data; use -force to wipe it first.", file=err)
-            return EXIT_ERROR
-        store.drop_all_data()
-    accounts = ActiveAccounts(store)
-    logins = build_logins(
-        store,
-        secret=cfg.secret,
-        account_key_type=cfg.app_accountkeytype,
-        active_accounts=accounts,
-        v2_threads=cfg.argon_num_cpu_override,
-    )
+    target = _setup_target(runtime, args, out, err)
+    if target is None:
+        return EXIT_ERROR
+    cfg, logins, _ = target
+    if not runtime.store.is_empty():
+        runtime.store.drop_all_data()
     logins.ensure_lookup_key()
     account_id, _ = logins.setup(
         args.name, args.email, password, now(), account_id=account_id or cfg.app_rootaccount
@@ -275,8 +288,6 @@ def _setup_from_source(
     runtime: Runtime, args: argparse.Namespace, out: TextIO, err: TextIO, now: Callable[[], datetime]
 ) -> int:
     """`offen setup -source FILE`: seed accounts and users from a YAML or JSON file (experimental)."""
-    from appliance.accounts import ActiveAccounts
-    from appliance.logins import build_logins
     from appliance.seed import InvalidSeed, apply_seed, read_seed_file
 
     mixed = [f"-{flag}" for flag in ("name", "email", "password", "forceid") if getattr(args, flag)]
@@ -294,24 +305,12 @@ def _setup_from_source(
         for problem in error.problems:
             print(f"  - {problem}", file=err)
         return EXIT_ERROR
-    runtime.migrate(out)
-    cfg = runtime.config(generate_secret=args.populate)
-    if args.populate:
-        print(f"OFFEN_SECRET is kept in: {runtime.keychain.describe()}", file=out)
-    store = runtime.store
-    if not store.is_empty() and not args.force:
-        print("offen setup: the database already holds data; use -force to wipe it first.", file=err)
+    target = _setup_target(runtime, args, out, err)
+    if target is None:
         return EXIT_ERROR
-    accounts = ActiveAccounts(store)
-    logins = build_logins(
-        store,
-        secret=cfg.secret,
-        account_key_type=cfg.app_accountkeytype,
-        active_accounts=accounts,
-        v2_threads=cfg.argon_num_cpu_override,
-    )
+    cfg, logins, accounts = target
     result = apply_seed(
-        store,
+        runtime.store,
         seed,
         logins.credentials,
         now(),

@@ -20,9 +20,7 @@ Cookies and "same site" ignore ports, so every origin here uses a free port.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import ipaddress
 import json
 import shutil
 import sqlite3
@@ -36,11 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
+from tests.certs import self_signed_cert
 from tests.protocol_client import decrypt_operator_view
 from tests.realserver import HttpClient, OffenProcess, Response, offen_environment, run_offen
 
@@ -78,31 +72,8 @@ def free_port() -> int:
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for the three test host names (and 127.0.0.1)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, OFFEN_HOST)])
-    now = dt.datetime.now(dt.UTC)
-    names: list[x509.GeneralName] = [x509.DNSName(host) for host in HOST_NAMES]
-    names.append(x509.IPAddress(ipaddress.ip_address(LOOPBACK)))
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .sign(key, hashes.SHA256())
-    )
     directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+    return self_signed_cert(directory, HOST_NAMES, (LOOPBACK,))
 
 
 def browser_missing_reason() -> str | None:
