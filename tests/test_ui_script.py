@@ -17,7 +17,6 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
-import shutil
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +25,8 @@ from pathlib import Path
 import pytest
 
 from tests.certs import self_signed_cert
+from tests.e2e.sites import CHROMIUM as E2E_CHROMIUM
+from tests.e2e.sites import CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "ui" / "script" / "script.js"
@@ -56,17 +57,10 @@ def test_script_is_one_classic_script():
 
 # ------------------------------------------------------------------------- browser harness
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP www.site.test 127.0.0.1, MAP offen.site.test 127.0.0.1",
-]
+# The same Chromium and flags as the end-to-end tests (machines.md §8); their
+# host-resolver rules map www.site.test and offen.site.test to loopback.
+CHROMIUM = E2E_CHROMIUM
+ARGS = CHROMIUM_ARGS
 
 
 def _playwright():
