@@ -136,11 +136,25 @@ class Runtime:
         pending = self.store.pending_migrations()
         if not pending:
             return
+        self._owner_only()
         print(f"Applying {len(pending)} database migration(s): {', '.join(pending)}", file=out)
         backup = self.store.migrate(progress=_progress_printer("Backing up the database", out))
         if backup:
             print(f"A copy of the database from before the migration is at {backup}", file=out)
         print("Migrations done.", file=out)
+        self._owner_only()
+
+    def _owner_only(self) -> None:
+        # The database holds hashes and ciphertexts only, but nobody else on the
+        # machine needs to read them; the data folder is 0700 as well.
+        path = self.store.path
+        if path is None:
+            return
+        for name in (path, path + "-wal", path + "-shm"):
+            try:
+                os.chmod(name, 0o600)
+            except FileNotFoundError:
+                pass
 
 
 def _progress_printer(label: str, out: TextIO) -> Callable[[int, int], None]:
@@ -384,11 +398,7 @@ def cmd_serve(runtime: Runtime, out: TextIO, err: TextIO, now: Callable[[], date
         return EXIT_ERROR
     cfg = runtime.config(generate_secret=True)
     logger.info("secrets are kept in: %s", runtime.keychain.describe())
-    mailer = build_mailer(cfg)
-    if not cfg.smtp_host:
-        logger.warning(
-            "SMTP is not configured (OFFEN_SMTP_HOST): password reset and invitation mail may not arrive"
-        )
+    mailer = build_mailer(cfg)  # warns when mail is not configured
     ctx = WebContext(config=cfg, store=runtime.store, mailer=mailer, clock=now, logger=logger)
     services = build_services(ctx)
     cleared = services.logins.ensure_lookup_key()
@@ -554,4 +564,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["main", "os"]
+__all__ = ["main"]

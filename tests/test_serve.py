@@ -56,6 +56,9 @@ def _assert_private(output: str) -> None:
 
 def test_serve_plain_end_to_end(tmp_path: Path):
     env, account_id = _setup(tmp_path, OFFEN_APP_RETENTION="7days")
+    # Only the service's user reads the database and the secrets.
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "data" / "offen.db").stat().st_mode & 0o777 == 0o600
     # An event from before the retention window, written while the server is down.
     store = open_store(f"sqlite:///{tmp_path / 'data' / 'offen.db'}")
     old = datetime.now(UTC) - timedelta(days=30)
