@@ -85,7 +85,6 @@ class Logins:
     ) -> None:
         self._store = store
         self.credentials = credentials
-        self._credentials = credentials
         self._secret = secret
         self.account_key_type = account_key_type
         self._active_accounts = active_accounts
@@ -110,12 +109,12 @@ class Logins:
         if not self._store.is_empty():
             raise Forbidden("this instance is already set up")
         created = accounts_domain.new_account(name, self.account_key_type, now, account_id)
-        user = self._credentials.new_user(normalized, admin_level=1, password=password)
+        user = self.credentials.new_user(normalized, admin_level=1, password=password)
         with self._store.transaction():
             self._store.insert_account(created.account)
             self._store.insert_account_user(user)
             self._store.insert_relationship(
-                self._credentials.new_relationship(
+                self.credentials.new_relationship(
                     user, created.account.account_id, created.key_encryption_key, password, normalized
                 )
             )
@@ -129,8 +128,8 @@ class Logins:
 
         Returns the login result and the signed value of the `auth` cookie.
         """
-        user, normalized = self._credentials.verify(email, password)
-        password_key = self._credentials.derive(password, user.salt)  # type: ignore[arg-type]
+        user, normalized = self.credentials.verify(email, password)
+        password_key = self.credentials.derive(password, user.salt)  # type: ignore[arg-type]
         relationships = self._accept_pending_invitations(user, password_key, normalized)
         accounts_by_id = {account.account_id: account for account in self._store.all_accounts()}
         result_accounts = []
@@ -171,7 +170,7 @@ class Logins:
                 self._store,
                 pending,
                 source=EMAIL_WRAP,
-                unwrap_keys=[self._credentials.derive(normalized_email, user.salt)],
+                unwrap_keys=[self.credentials.derive(normalized_email, user.salt)],
                 target=PASSWORD_WRAP,
                 wrap_key=password_key,
             )
@@ -209,16 +208,16 @@ class Logins:
             raise NotAuthenticated()
         if not isinstance(current, str):
             raise BadRequest("currentPassword must be given")
-        self._credentials.check_password(user, current)
+        self.credentials.check_password(user, current)
         changed = validate_password(changed)
         with self._store.transaction():
             rewrap(
                 self._store,
                 self._store.find_relationships_for_user(user.account_user_id),
                 source=PASSWORD_WRAP,
-                unwrap_keys=[self._credentials.derive(current, user.salt)],
+                unwrap_keys=[self.credentials.derive(current, user.salt)],
                 target=PASSWORD_WRAP,
-                wrap_key=self._credentials.derive(changed, user.salt),
+                wrap_key=self.credentials.derive(changed, user.salt),
             )
             self._store.update_account_user(user.account_user_id, hashed_password=keys.hash_secret(changed))
 
@@ -226,23 +225,23 @@ class Logins:
         self, session: Session, current_email: object, new_email: object, password: object
     ) -> None:
         """Re-hash the email and re-wrap the email-wrapped KEKs (POST /api/change-email)."""
-        user, old_normalized = verify_requester(self._credentials, session, current_email, password)
+        user, old_normalized = verify_requester(self.credentials, session, current_email, password)
         new_normalized = normalize_email(new_email)
-        if self._credentials.email_in_use(new_normalized, exclude_user_id=user.account_user_id):
+        if self.credentials.email_in_use(new_normalized, exclude_user_id=user.account_user_id):
             raise BadRequest("this email address is already in use")
         with self._store.transaction():
             rewrap(
                 self._store,
                 self._store.find_relationships_for_user(user.account_user_id, include_invitations=True),
                 source=EMAIL_WRAP,
-                unwrap_keys=[self._credentials.derive(old_normalized, user.salt)],
+                unwrap_keys=[self.credentials.derive(old_normalized, user.salt)],
                 target=EMAIL_WRAP,
-                wrap_key=self._credentials.derive(new_normalized, user.salt),
+                wrap_key=self.credentials.derive(new_normalized, user.salt),
             )
             self._store.update_account_user(
                 user.account_user_id,
                 hashed_email=keys.hash_secret(new_normalized),
-                email_lookup=self._credentials.lookup(new_normalized),
+                email_lookup=self.credentials.lookup(new_normalized),
             )
 
     # -- accounts created by an operator -------------------------------------------
@@ -252,7 +251,7 @@ class Logins:
     ) -> str:
         """A new account for the requesting admin only (POST /api/accounts)."""
         cleaned = accounts_domain.clean_account_name(name)
-        user, normalized = verify_requester(self._credentials, session, email, password)
+        user, normalized = verify_requester(self.credentials, session, email, password)
         if user.admin_level != 1:
             raise Forbidden("only admins can create accounts")
         accounts_domain.ensure_unique_name(self._store, cleaned)
@@ -260,7 +259,7 @@ class Logins:
         with self._store.transaction():
             self._store.insert_account(created.account)
             self._store.insert_relationship(
-                self._credentials.new_relationship(
+                self.credentials.new_relationship(
                     user,
                     created.account.account_id,
                     created.key_encryption_key,

@@ -8,6 +8,7 @@ real generation is tested once in test_keys.py.
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -121,6 +122,13 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
         account_id, _ = logins.setup("Example Site", ADMIN_EMAIL, ADMIN_PASSWORD, FakeTime()())
     store.close()
     return path, account_id
+
+
+def mailed_link_token(mail_body: str, kind: str) -> str:
+    """The token of a `<public URL>/<kind>/<token>/` link in a mail body (links never use another host)."""
+    match = re.search(re.escape(PUBLIC_URL) + rf"/{kind}/([^/\s]+)/", mail_body)
+    assert match, mail_body
+    return match.group(1)
 
 
 class Harness:

@@ -335,6 +335,18 @@ def _drain(fd: int, seen: bytearray, timeout: float = 30) -> None:
         pass
 
 
+def _spawn_in_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, int]:
+    """Run argv as a child whose controlling terminal is a new pty; returns (pid, pty fd)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a session whose controlling terminal is the pty
+        try:
+            os.chdir(env["HOME"])
+            os.execve(sys.executable, argv, env)
+        finally:
+            os._exit(127)
+    return pid, fd
+
+
 def test_setup_asks_for_the_password_in_a_terminal_without_echo(tmp_path):
     secret = new_secret()
     env = env_for(tmp_path, OFFEN_SECRET=secret)
@@ -348,13 +360,7 @@ def test_setup_asks_for_the_password_in_a_terminal_without_echo(tmp_path):
         "-email",
         "tty@example.test",
     ]
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: a session whose controlling terminal is the pty
-        try:
-            os.chdir(env["HOME"])
-            os.execve(sys.executable, argv, env)
-        finally:
-            os._exit(127)
+    pid, fd = _spawn_in_terminal(argv, env)
     seen = bytearray()
     try:
         _read_until(fd, b"Password for the new operator: ", seen)
@@ -382,13 +388,7 @@ def test_setup_asks_for_the_password_in_a_terminal_without_echo(tmp_path):
 def test_setup_asks_again_when_the_passwords_differ(tmp_path):
     env = env_for(tmp_path)
     argv = [sys.executable, "-m", "appliance", "setup", "-name", "S", "-email", "tty@example.test"]
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.chdir(env["HOME"])
-            os.execve(sys.executable, argv, env)
-        finally:
-            os._exit(127)
+    pid, fd = _spawn_in_terminal(argv, env)
     seen = bytearray()
     try:
         _read_until(fd, b"Password for the new operator: ", seen)

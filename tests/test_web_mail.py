@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import gzip
-import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from appliance.mailer import SmtpMailer
 from appliance.web.compress import gzip_responses
-from tests.conftest import ADMIN_EMAIL, PUBLIC_URL, seeded_harness
+from tests.conftest import ADMIN_EMAIL, mailed_link_token, seeded_harness
 
 
 class Inbox:
@@ -49,7 +48,7 @@ def test_reset_mail_arrives_over_smtp_and_its_link_works(tmp_path, clock, seeded
     (message,) = inbox.messages
     assert message["To"] == ADMIN_EMAIL.lower() and message["From"] == "no-reply@offen.example.test"
     body = message.get_content()
-    token = re.search(re.escape(PUBLIC_URL) + r"/reset-password/([^/\s]+)/", body).group(1)
+    token = mailed_link_token(body, "reset-password")
     seeded_app.app.post_json(
         "/api/reset-password",
         {"emailAddress": ADMIN_EMAIL, "password": "reset via smtp", "token": token},

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PUBLIC_URL, seeded_harness
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, mailed_link_token, seeded_harness
 
 
 def test_setup_status_and_first_run(empty_app):
@@ -199,12 +198,6 @@ def test_change_email(seeded_app):
     assert seeded_app.login("new@example.test", ADMIN_PASSWORD)["accounts"]
 
 
-def _link(mail_body: str, kind: str) -> str:
-    match = re.search(re.escape(PUBLIC_URL) + rf"/{kind}/([^/\s]+)/", mail_body)
-    assert match, mail_body
-    return match.group(1)
-
-
 def test_forgot_and_reset_password_use_the_public_url_only(seeded_app):
     seeded_app.app.post_json(
         "/api/forgot-password",
@@ -221,7 +214,7 @@ def test_forgot_and_reset_password_use_the_public_url_only(seeded_app):
     (message,) = seeded_app.mailer.messages
     body = message.body if hasattr(message, "body") else message[2]
     assert "evil.example" not in body
-    token = _link(body, "reset-password")
+    token = mailed_link_token(body, "reset-password")
     seeded_app.app.post_json(
         "/api/reset-password",
         {"emailAddress": "other@example.test", "password": "brand new 1", "token": token},
@@ -264,7 +257,7 @@ def test_invite_join_and_roles(seeded_app):
     )
     (message,) = seeded_app.mailer.messages
     body = message.body if hasattr(message, "body") else message[2]
-    token = _link(body, "join")
+    token = mailed_link_token(body, "join")
     seeded_app.app.post_json(
         "/api/join",
         {"emailAddress": "viewer@example.test", "password": "viewer pass 1", "token": token},
