@@ -102,10 +102,6 @@ def make_server(
     return wsgi.Server((HOST, port), app, numthreads=threads, request_queue_size=request_queue_size)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Ingestion ceiling: bare bottle + cheroot + SQLite (WAL).")
     parser.add_argument("--port", type=int, required=True)
@@ -118,17 +114,23 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(
         build_app(conn), args.port, threads=args.threads, request_queue_size=args.request_queue_size
     )
-    # SIGTERM from the benchmark driver: leave serve() like Ctrl-C does, then stop
-    # (stopping from inside the handler would re-enter cheroot mid-loop).
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Serve from a thread and wait here for SIGTERM/SIGINT: a KeyboardInterrupt
+    # raised inside cheroot's accept loop can be swallowed or land mid-stop,
+    # which left the process running (seen once in CI).
+    received = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: received.set())
     server.prepare()
     host, port = server.bind_addr[:2]
     print(f"baseline listening on http://{host}:{port}/", flush=True)
+    serving = threading.Thread(target=server.serve, name="baseline-serve", daemon=True)
+    serving.start()
     try:
-        server.serve()
-    except KeyboardInterrupt:
-        server.stop()
+        while not received.wait(0.2) and serving.is_alive():
+            pass
     finally:
+        server.stop()
+        serving.join(5)
         conn.close()
     return 0
 
