@@ -215,14 +215,70 @@ def operator_view(store: Store, account_id: str, since: str | None, retention: s
     return add_checkpoint(result, events, tombstones, always_list_deleted=True)
 
 
+# The paged operator view (issue 4): a page of 10000 events is about 4 MB of
+# JSON, the most one answer should hold.
+EVENTS_PAGE_MAX = 10_000
+
+
+def operator_page(
+    store: Store, account_id: str, *, limit: int, after: str | None, new_secrets: bool, retention: str
+) -> dict[str, Any]:
+    """One keyset page of an account for an operator (GET /api/accounts/:id?limit=N[&after=S]).
+
+    The fields of `operator_view`, plus `more`; `events`, `secrets` and
+    `deletedEvents` are always present. Without `after` the answer holds no
+    tombstones: a client starting from nothing holds no event that could have
+    been deleted, and tombstones are never removed, so listing all of them
+    would grow every first load with the account's whole history.
+    """
+    account = store.get_account(account_id)
+    if account is None or account.retired:
+        raise NotFound("account not found or retired")
+    after = check_since(after)
+    page = store.find_events_page(
+        account_id, after, limit, new_secrets_only=new_secrets, with_tombstones=after is not None
+    )
+    result: dict[str, Any] = {
+        "accountId": account.account_id,
+        "name": account.name,
+        "publicKey": json.loads(account.public_key),
+        "encryptedPrivateKey": account.encrypted_private_key,
+        "created": format_created(account.created),
+        "retentionPeriod": retention,
+        "events": {
+            account_id: [
+                {
+                    "eventId": event.event_id,
+                    "secretId": event.secret_id,
+                    "payload": event.payload,
+                    "sequence": event.sequence,
+                }
+                if event.secret_id
+                else {"eventId": event.event_id, "payload": event.payload, "sequence": event.sequence}
+                for event in page.events
+            ]
+        },
+        "secrets": {secret.secret_id: secret.encrypted_secret for secret in page.secrets},
+        "more": page.more,
+    }
+    if account.account_styles:
+        result["accountStyles"] = account.account_styles
+    return add_checkpoint(result, page.events, page.tombstones, always_list_deleted=True)
+
+
 def retire_account(store: Store, accounts: ActiveAccounts, account_id: str) -> None:
-    """Retire an account: nobody can view it or collect for it any more; data expires normally."""
+    """Retire an account: nobody can view it or collect for it any more; data expires normally.
+
+    The shared cache (wrapped secrets, roll-ups) goes at once: nobody can
+    read it any more, and summaries should not outlive the account's use.
+    """
     account = store.get_account(account_id)
     if account is None or account.retired:
         raise NotFound("account not found or already retired")
     with store.transaction():
         store.update_account(account_id, retired=True)
         store.delete_relationships_for_account(account_id)
+        store.clear_shared_cache(account_id)
     accounts.forget(account_id)
 
 

@@ -49,6 +49,9 @@ _RETENTION_PERIODS = {name: timedelta(days=days) for name, days in RETENTION_DAY
 LOCALES = ("en", "de", "fr", "es", "pt", "vi")
 LOG_LEVELS = ("debug", "info", "warn", "error")
 AUTH_TYPES = ("LOGIN", "PLAIN", "CRAM-MD5", "NOAUTH")
+# The same values as `mailer.TLS_MODES` (a test keeps them equal); repeated
+# here because config must load without importing the mail code.
+SMTP_TLS_MODES = ("starttls-if-offered", "starttls", "implicit", "none")
 DIALECTS = ("sqlite3", "postgres", "mysql")
 # Dialects Offen supports that this release does not yet; refused with a
 # clear message instead of failing later inside SQLAlchemy.
@@ -195,6 +198,16 @@ SETTINGS: tuple[Setting, ...] = (
     _secret("OFFEN_SMTP_PASSWORD", "smtp_password", "SMTP password.", "str"),
     _run("OFFEN_SMTP_AUTHTYPE", "smtp_authtype", "LOGIN", "SMTP authentication.", "authtype"),
     _run("OFFEN_SMTP_SENDER", "smtp_sender", "no-reply@offen.dev", "From address of emails.", "email"),
+    # New here: Offen always used STARTTLS when offered and had no timeout.
+    _run(
+        "OFFEN_SMTP_TLS",
+        "smtp_tls",
+        "starttls-if-offered",
+        "TLS with the SMTP server (port 465 means implicit unless set).",
+        "choice",
+        choices=SMTP_TLS_MODES,
+    ),
+    _run("OFFEN_SMTP_TIMEOUT", "smtp_timeout", 15, "Seconds to wait for each SMTP network step.", "positive"),
     # Offen reads this at hash time from the real environment only; keeping
     # that means an env file or the database cannot change how old hashes
     # are verified.
@@ -256,6 +269,8 @@ class Config:
     smtp_password: str | None = None
     smtp_authtype: str = "LOGIN"
     smtp_sender: str = "no-reply@offen.dev"
+    smtp_tls: str = "starttls-if-offered"
+    smtp_timeout: int = 15
     argon_num_cpu_override: int | None = None
     # Where each value came from, by env name; left out of ==/hash so two
     # configs with equal values compare equal however they were given.

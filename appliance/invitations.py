@@ -5,6 +5,10 @@ never from a host the client sent: Offen used a client-supplied URL template,
 so anyone could make it mail a genuine reset token inside a link to any host
 (reference §3.3). Tokens are signed with OFFEN_SECRET; a reset token carries
 the one-time key that unwraps the KEKs, so it only ever travels in the mail.
+
+Mails are written in the instance's locale (OFFEN_APP_LOCALE, `locale`), from
+the templates in `appliance.mailtemplates`: the recipient of a reset or an
+invitation has chosen no language the server could know of.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from appliance import keys
+from appliance import keys, mailtemplates
 from appliance.credentials import (
     EMAIL_WRAP,
     ONE_TIME_WRAP,
@@ -47,13 +51,22 @@ class Invitations:
     """Reset and invitation flows, bound to one store, OFFEN_SECRET, mailer and public URL."""
 
     def __init__(
-        self, store: Store, credentials: Credentials, *, secret: bytes, mailer: Mailer, public_url: str | None
+        self,
+        store: Store,
+        credentials: Credentials,
+        *,
+        secret: bytes,
+        mailer: Mailer,
+        public_url: str | None,
+        locale: str = mailtemplates.DEFAULT_LOCALE,
     ) -> None:
         self._store = store
         self._credentials = credentials
         self._secret = secret
         self.mailer = mailer
         self.public_url = public_url.rstrip("/") if public_url else None
+        # Public so a changed stored setting reaches a running server (web.apply_config).
+        self.locale = locale
 
     def _base(self) -> str:
         if not self.public_url:
@@ -63,6 +76,10 @@ class Invitations:
     def _send(self, mail: Mail) -> Mail:
         self.mailer.send(mail.to, mail.subject, mail.body)
         return mail
+
+    def _mail(self, template: str, to: str, **values: object) -> Mail:
+        subject, body = mailtemplates.render(template, self.locale, **values)
+        return self._send(Mail(to=to, subject=subject, body=body))
 
     def _read_token(self, namespace: str, token: object, max_age: timedelta, now: datetime) -> dict[str, Any]:
         if not isinstance(token, str) or not token:
@@ -109,16 +126,11 @@ class Invitations:
             self._secret,
             now,
         )
-        return self._send(
-            Mail(
-                to=normalized,
-                subject="Reset your password",
-                body=(
-                    "Someone (hopefully you) asked to reset the password of your Offen operator login.\n\n"
-                    f"Open this link within 24 hours to choose a new password:\n{base}/reset-password/{token}/\n\n"
-                    "If you did not ask for this, you can ignore this email.\n"
-                ),
-            )
+        return self._mail(
+            "reset_password",
+            normalized,
+            link=f"{base}/reset-password/{token}/",
+            hours=int(RESET_MAX_AGE.total_seconds() // 3600),
         )
 
     def reset_password(self, email: object, password: object, token: object, now: datetime) -> None:
@@ -204,27 +216,19 @@ class Invitations:
                 added.append(relationship.account_id)
             if not added:
                 raise Conflict("user already has access to all requested accounts")
-        names = "".join(
-            f"- {name}\n"
-            for name in sorted(a.name for a in self._store.all_accounts() if a.account_id in set(added))
+        added_ids = set(added)
+        names = mailtemplates.account_list(
+            a.name for a in self._store.all_accounts() if a.account_id in added_ids
         )
         if found is not None and found[0].hashed_password:
-            return self._send(
-                Mail(
-                    to=invitee_email,
-                    subject="You have been added to additional accounts on Offen",
-                    body=f"You have been given access to the following accounts:\n\n{names}\n"
-                    f"Log in to see them: {base}/login/\n",
-                )
-            )
+            return self._mail("existing_user_invite", invitee_email, accounts=names, link=f"{base}/login/")
         token = keys.sign("join", {"email": invitee_email}, self._secret, now)
-        return self._send(
-            Mail(
-                to=invitee_email,
-                subject="You have been invited to join Offen",
-                body=f"You have been invited to view the usage data of these accounts:\n\n{names}\n"
-                f"Open this link within 7 days to accept and choose a password:\n{base}/join/{token}/\n",
-            )
+        return self._mail(
+            "new_user_invite",
+            invitee_email,
+            accounts=names,
+            link=f"{base}/join/{token}/",
+            days=INVITE_MAX_AGE.days,
         )
 
     def join(self, email: object, password: object, token: object, now: datetime) -> None:

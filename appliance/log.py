@@ -179,6 +179,7 @@ def _clf_second(moment: datetime) -> str:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _logged_status(status: str | None) -> str:
     # Offen's anonymisation: any 2xx/3xx is written as 200, so redirects and
     # 304s do not tell which pages a visitor had cached or was sent to.
@@ -190,8 +191,7 @@ def _logged_status(status: str | None) -> str:
     return "200" if 200 <= int(code) < 400 else code
 
 
-def _request_path(environ: dict[str, Any]) -> str:
-    raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+def _decoded_path(raw: str) -> str:
     # WSGI gives the path as bytes decoded with latin-1; recover the real text.
     try:
         return raw.encode("latin-1").decode("utf-8", "replace")
@@ -199,12 +199,54 @@ def _request_path(environ: dict[str, Any]) -> str:
         return raw
 
 
+@functools.lru_cache(maxsize=2048)
+def _target(raw_path: str, has_query: bool) -> str:
+    # Most requests hit a handful of paths (/api/events above all); the
+    # decoded, redacted form of each is worked out once.
+    return _redacted_target(_decoded_path(raw_path), has_query)
+
+
+@functools.lru_cache(maxsize=64)
+def _method(raw: str) -> str:
+    return _TOKEN.sub("", raw) or "-"
+
+
+@functools.lru_cache(maxsize=64)
+def _proto(raw: str) -> str:
+    return _PROTO.sub("", raw) or "-"
+
+
+def _line(environ: dict[str, Any], started: datetime, status: str | None) -> str:
+    method = _method(environ.get("REQUEST_METHOD", ""))
+    proto = _proto(environ.get("SERVER_PROTOCOL", ""))
+    target = _target(
+        environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), bool(environ.get("QUERY_STRING"))
+    )
+    return f'- - - [{_clf_time(started)}] "{method} {target} {proto}" {_logged_status(status)} -\n'
+
+
+class _StatusSeen:
+    """The start_response handed to the app: remembers the status for the line."""
+
+    __slots__ = ("start_response", "status")
+
+    def __init__(self, start_response: Callable[..., Any]) -> None:
+        self.start_response = start_response
+        self.status: str | None = None
+
+    def __call__(self, status: str, headers: list[Any], exc_info: Any = None) -> Any:
+        self.status = status
+        if exc_info is not None:
+            return self.start_response(status, headers, exc_info)
+        return self.start_response(status, headers)
+
+
 class _LoggedBody:
     """Wraps the app's response iterable so the line is written once the body is sent."""
 
     def __init__(self, body: Iterable[bytes], finish: Callable[[], None]) -> None:
         self._body = body
-        self._finish = finish
+        self._finish: Callable[[], None] | None = finish
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._body)
@@ -215,7 +257,9 @@ class _LoggedBody:
             if close is not None:
                 close()
         finally:
-            self._finish()
+            finish, self._finish = self._finish, None
+            if finish is not None:
+                finish()
 
 
 def access_log(app: WSGIApp, stream: TextIO, clock: Callable[[], datetime]) -> WSGIApp:
@@ -241,32 +285,17 @@ def access_log(app: WSGIApp, stream: TextIO, clock: Callable[[], datetime]) -> W
 
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = clock()
-        method = _TOKEN.sub("", environ.get("REQUEST_METHOD", "")) or "-"
-        proto = _PROTO.sub("", environ.get("SERVER_PROTOCOL", "")) or "-"
-        target = _redacted_target(_request_path(environ), bool(environ.get("QUERY_STRING", "")))
-        seen: dict[str, str] = {}
-        done = False
-
-        def finish() -> None:
-            nonlocal done
-            if done:
-                return
-            done = True
-            status = _logged_status(seen.get("status"))
-            write(f'- - - [{_clf_time(started)}] "{method} {target} {proto}" {status} -\n')
-
-        def recording_start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
-            seen["status"] = status
-            if exc_info is not None:
-                return start_response(status, headers, exc_info)
-            return start_response(status, headers)
-
+        seen = _StatusSeen(start_response)
         try:
-            body = app(environ, recording_start_response)
+            body = app(environ, seen)
         except BaseException:
-            seen["status"] = "500"
-            finish()
+            write(_line(environ, started, "500"))
             raise
-        return _LoggedBody(body, finish)
+        if type(body) is list:
+            # A finished body (the collection fast path, bottle's answers):
+            # nothing that happens while it is sent changes the line.
+            write(_line(environ, started, seen.status))
+            return body
+        return _LoggedBody(body, lambda: write(_line(environ, started, seen.status)))
 
     return middleware

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import smtplib
+import socket
 import ssl
 import subprocess
 import threading
@@ -95,7 +96,7 @@ class SmtpMailer:
         auth_type: str,
         sender: str,
         *,
-        timeout: float = 10,
+        timeout: float = 15,
         tls: str = "starttls-if-offered",
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
@@ -119,41 +120,121 @@ class SmtpMailer:
 
     def send(self, to: str, subject: str, body: str) -> None:
         msg = build_message(self.sender, to, subject, body)
-        where = f"{self.host}:{self.port}"
         try:
             with self._connect() as smtp:
-                self._secure_and_login(smtp)
+                try:
+                    self._secure_and_login(smtp)
+                except smtplib.SMTPAuthenticationError as exc:
+                    # What the server announced explains most refusals.
+                    offered = tuple((smtp.esmtp_features.get("auth") or "").upper().split())
+                    raise MailError(self._auth_problem(exc, offered)) from None
                 smtp.send_message(msg, from_addr=self.sender, to_addrs=[to])
-        except MailError:
+        except MailError as error:
+            log.warning("%s", error.message)
             raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise MailError(
-                f"The SMTP server {where} refused the credentials ({self.auth_type}): "
-                f"{self._scrub(_reply(exc))}"
-            ) from None
-        except smtplib.SMTPRecipientsRefused:
-            raise MailError(f"The SMTP server {where} refused the recipient.") from None
-        except smtplib.SMTPSenderRefused as exc:
-            raise MailError(
-                f"The SMTP server {where} refused the sender address: {self._scrub(_reply(exc))}"
-            ) from None
-        except smtplib.SMTPNotSupportedError as exc:
-            raise MailError(
-                f"The SMTP server {where} does not support this: {self._scrub(str(exc))}"
-            ) from None
-        except smtplib.SMTPResponseException as exc:
-            raise MailError(f"The SMTP server {where} answered {self._scrub(_reply(exc))}") from None
-        except ssl.SSLError as exc:
-            raise MailError(f"TLS with the SMTP server {where} failed: {exc.reason or exc}") from None
-        except (smtplib.SMTPServerDisconnected, TimeoutError) as exc:
-            raise MailError(
-                f"The SMTP server {where} closed the connection or did not answer in time: {self._scrub(str(exc))}"
-            ) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise MailError(f"Could not reach the SMTP server {where}: {self._scrub(reason)}") from None
-        except ValueError as exc:  # e.g. an address smtplib cannot encode
-            raise MailError(f"The email could not be sent to {where}: {self._scrub(str(exc))}") from None
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            # The error's text reaches the log and the person who asked for the
+            # mail; the recipient and the body (tokens) are not part of it.
+            error = self._explain(exc)
+            log.warning("%s", error.message)
+            raise error from None
+
+    def _explain(self, exc: BaseException) -> MailError:
+        """Turn what smtplib, ssl or the socket raised into one message a person can act on."""
+        where = f"{self.host}:{self.port}"
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return MailError(self._auth_problem(exc, ()))
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            return MailError(f"The SMTP server {where} refused the recipient.")
+        if isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code == 530:
+            return MailError(
+                f"The SMTP server {where} requires authentication ({self._scrub(_reply(exc))}). "
+                "Set OFFEN_SMTP_AUTHTYPE (LOGIN, PLAIN or CRAM-MD5), OFFEN_SMTP_USER and OFFEN_SMTP_PASSWORD."
+            )
+        if isinstance(exc, smtplib.SMTPSenderRefused):
+            return MailError(
+                f"The SMTP server {where} refused the sender address {self.sender!r}: "
+                f"{self._scrub(_reply(exc))}. Check OFFEN_SMTP_SENDER: many servers only accept "
+                "an address that belongs to the logged-in user."
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return MailError(f"The SMTP server {where} does not support this: {self._scrub(str(exc))}")
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return MailError(f"The SMTP server {where} answered {self._scrub(_reply(exc))}")
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            detail = exc.verify_message or exc.reason or "unknown reason"
+            return MailError(
+                f"The TLS certificate of the SMTP server {where} could not be verified ({detail}). "
+                "OFFEN_SMTP_HOST must be the name the certificate was issued for, and its issuer "
+                "must be trusted by this machine."
+            )
+        if isinstance(exc, ssl.SSLError):
+            hint = (
+                " Does this port speak TLS from the first byte? If the server uses STARTTLS "
+                "(usually port 587), set OFFEN_SMTP_TLS=starttls."
+                if self.tls == "implicit"
+                else ""
+            )
+            return MailError(f"TLS with the SMTP server {where} failed: {exc.reason or exc}.{hint}")
+        if _timed_out(exc):
+            return MailError(
+                f"The SMTP server {where} did not answer within {self.timeout:g} s (OFFEN_SMTP_TIMEOUT)."
+                + self._tls_hint()
+            )
+        if isinstance(exc, ConnectionRefusedError):
+            return MailError(
+                f"Could not connect to the SMTP server {where}: connection refused. "
+                "Check OFFEN_SMTP_HOST and OFFEN_SMTP_PORT, and that the server is running."
+            )
+        if isinstance(exc, socket.gaierror):
+            return MailError(
+                f"The SMTP host name {self.host!r} could not be resolved ({exc.strerror or exc}). "
+                "Check OFFEN_SMTP_HOST."
+            )
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            return MailError(
+                f"The SMTP server {where} closed the connection unexpectedly." + self._tls_hint()
+            )
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            return MailError(f"Could not reach the SMTP server {where}: {self._scrub(reason)}")
+        if isinstance(exc, smtplib.SMTPException):
+            return MailError(f"Sending through the SMTP server {where} failed: {self._scrub(str(exc))}")
+        # e.g. an address smtplib cannot encode
+        return MailError(f"The email could not be sent to {where}: {self._scrub(str(exc))}")
+
+    def _tls_hint(self) -> str:
+        # A client that waits for a greeting while the server waits for a TLS
+        # handshake (or the other way round) ends in a timeout or a hang-up.
+        if self.tls != "implicit" and self.port == 465:
+            return " Port 465 usually expects TLS from the first byte: set OFFEN_SMTP_TLS=implicit."
+        if self.tls != "implicit":
+            return " If the server expects TLS from the first byte, set OFFEN_SMTP_TLS=implicit."
+        return ""
+
+    def _auth_problem(self, exc: smtplib.SMTPAuthenticationError, offered: tuple[str, ...]) -> str:
+        where = f"{self.host}:{self.port}"
+        reply = self._scrub(_reply(exc))
+        if exc.smtp_code in (502, 503) and not offered:
+            return (
+                f"The SMTP server {where} does not offer authentication ({reply}). If it needs none, "
+                "set OFFEN_SMTP_AUTHTYPE=NOAUTH; if it only offers it over TLS, check OFFEN_SMTP_TLS."
+            )
+        if exc.smtp_code == 504 or (exc.smtp_code in (502, 503) and self.auth_type not in offered):
+            names = ", ".join(offered) or "none"
+            return (
+                f"The SMTP server {where} does not accept {self.auth_type} authentication ({reply}); "
+                f"it offers: {names}. Set OFFEN_SMTP_AUTHTYPE to one of these."
+            )
+        if exc.smtp_code in (530, 538):
+            return (
+                f"The SMTP server {where} requires encryption before authentication ({reply}). "
+                "Set OFFEN_SMTP_TLS=starttls or implicit."
+            )
+        return (
+            f"The SMTP server {where} refused the credentials ({self.auth_type}): {reply}. "
+            "Check OFFEN_SMTP_USER, OFFEN_SMTP_PASSWORD and OFFEN_SMTP_AUTHTYPE."
+        )
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls == "implicit":
@@ -222,6 +303,19 @@ class SmtpMailer:
         return text
 
 
+def _timed_out(exc: BaseException) -> bool:
+    # smtplib turns a read timeout into SMTPServerDisconnected("Connection
+    # unexpectedly closed: timed out"); the TimeoutError is its context.
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, TimeoutError):
+            return True
+        seen.add(id(current))
+        current = current.__context__
+    return False
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -258,6 +352,13 @@ class SendmailMailer:
     def send(self, to: str, subject: str, body: str) -> None:
         msg = build_message(self.sender, to, subject, body)
         try:
+            self._run(msg)
+        except MailError as error:
+            log.warning("%s", error.message)
+            raise
+
+    def _run(self, msg: EmailMessage) -> None:
+        try:
             done = subprocess.run(
                 [self.path, "-t", "-i"],
                 input=msg.as_bytes(),
@@ -270,9 +371,16 @@ class SendmailMailer:
         except OSError as exc:
             raise MailError(f"sendmail ({self.path}) could not be run: {exc.strerror or exc}") from None
         if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            detail = f": {lines[-1][:200]}" if lines else ""
-            raise MailError(f"sendmail ({self.path}) failed with exit status {done.returncode}{detail}")
+            # The first lines of its error output name the cause (msmtp:
+            # "cannot connect to ...", then "could not send mail"); sendmail
+            # programs report on the delivery, never the message itself.
+            lines = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines()]
+            detail = "; ".join(line for line in lines if line)[:400]
+            detail = f": {detail}" if detail else ""
+            raise MailError(
+                f"sendmail ({self.path}) failed with exit status {done.returncode}{detail}. "
+                "Set it up to relay mail, or set OFFEN_SMTP_HOST instead."
+            )
 
 
 @dataclass(frozen=True)
@@ -304,23 +412,40 @@ class OutboxMailer:
             self.messages.append(OutboxMessage(to, subject, body, msg))
             del self.messages[: -self.keep]
         if self.warn:
-            log.warning("mail not configured: a message (%s) was kept in the outbox, not sent", subject)
+            log.warning(
+                "mail is not configured (set OFFEN_SMTP_HOST): a message (%s) was kept in the outbox, not sent",
+                subject,
+            )
         else:
             log.info("outbox: kept a message (%s)", subject)
 
 
+DEFAULT_TIMEOUT = 15
+NOT_CONFIGURED = (
+    "mail is not configured: set OFFEN_SMTP_HOST (with OFFEN_SMTP_PORT, OFFEN_SMTP_USER, "
+    "OFFEN_SMTP_PASSWORD and OFFEN_SMTP_SENDER), or install a local sendmail; until then "
+    "password-reset and invitation emails are not sent"
+)
+
+
 def build_mailer(cfg: Any, *, which: Callable[[], str | None] = find_sendmail) -> Mailer:
-    """Choose the mailer for a configuration.
+    """Choose the mailer for a configuration, and warn when mail will not (reliably) arrive.
 
     SMTP when `cfg.smtp_host` is set; otherwise, in development, an outbox;
-    otherwise `sendmail` when one is found; otherwise an outbox that warns on
-    every message that mail is not configured. Port 465 means implicit TLS
-    unless `cfg.smtp_tls` says otherwise.
+    otherwise `sendmail` when one is found (with a warning: Offen's docs call
+    it unreliable); otherwise an outbox that warns on every message that mail
+    is not configured. Port 465 means implicit TLS while OFFEN_SMTP_TLS was
+    left at its default (`cfg.sources` says so), because a STARTTLS client
+    on an implicit-TLS port waits for a greeting that never comes.
     """
     sender = getattr(cfg, "smtp_sender", None) or "no-reply@offen.dev"
+    timeout = float(getattr(cfg, "smtp_timeout", None) or DEFAULT_TIMEOUT)
     if getattr(cfg, "smtp_host", None):
         port = int(getattr(cfg, "smtp_port", None) or 587)
-        tls = getattr(cfg, "smtp_tls", None) or ("implicit" if port == 465 else "starttls-if-offered")
+        tls = getattr(cfg, "smtp_tls", None) or "starttls-if-offered"
+        chosen = getattr(cfg, "sources", {}).get("OFFEN_SMTP_TLS", "default") != "default"
+        if port == 465 and tls == "starttls-if-offered" and not chosen:
+            tls = "implicit"
         return SmtpMailer(
             cfg.smtp_host,
             port,
@@ -328,12 +453,19 @@ def build_mailer(cfg: Any, *, which: Callable[[], str | None] = find_sendmail) -
             getattr(cfg, "smtp_password", None) or "",
             getattr(cfg, "smtp_authtype", None) or "LOGIN",
             sender,
+            timeout=timeout,
             tls=tls,
         )
     if getattr(cfg, "app_development", False):
         return OutboxMailer(sender)
     path = which()
     if path:
-        return SendmailMailer(path, sender)
-    log.warning("mail not configured: set OFFEN_SMTP_HOST; emails will not be sent")
+        log.warning(
+            "no SMTP server configured (OFFEN_SMTP_HOST): emails go through the local sendmail at %s, "
+            "which must be set up to relay them; setting OFFEN_SMTP_HOST is more reliable",
+            path,
+        )
+        # sendmail may queue and retry on its own, so it gets more time than one SMTP step.
+        return SendmailMailer(path, sender, timeout=max(30.0, timeout))
+    log.warning("%s", NOT_CONFIGURED)
     return OutboxMailer(sender, warn=True)

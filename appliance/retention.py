@@ -2,7 +2,9 @@
 
 Expiry deletes events whose id (a ULID, so their receive time) is older than
 the window, writing tombstones so that every browser's cache drops them on its
-next sync (reference §4.4).
+next sync (reference §4.4). In the same transaction the operators' roll-ups
+of expired days go too (`store/sharedcache.py`): a summary must not keep
+what the window has let go.
 """
 
 from __future__ import annotations
@@ -32,5 +34,6 @@ def count_expired(store: Store, now: datetime, retention: timedelta) -> int:
 
 
 def expire(store: Store, now: datetime, retention: timedelta) -> int:
-    """Delete every event older than the window, with tombstones; returns how many went."""
+    """Delete every event older than the window, with tombstones, and the roll-ups of those
+    days; returns how many events went."""
     return store.expire_events(deadline(now, retention), now)

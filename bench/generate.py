@@ -10,6 +10,12 @@ canonical URLs with a raw URL carrying campaign parameters, long referrers).
 The payloads are deterministic for a seed; keys and nonces come from the OS
 random source, as in the browser. Run `python -m bench.generate` to print the
 ciphertext sizes.
+
+`plan_visits` and `visitor_events` lay out a whole site's history for the
+dashboard benchmark (bench/dataset.py): a fixed number of visitors and events
+over N days, sessions of 1-10 pageviews, a share of returning visitors,
+weekday and time-of-day rhythm. Each visitor's events depend only on the seed
+and the visitor's index, so workers can make them in any order.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ __all__ = [
     "new_user_secret",
     "make_bodies",
     "cipher_sizes",
+    "plan_visits",
+    "visitor_events",
+    "visitor_user_id",
 ]
 
 # A handful of sites with the paths their visitors actually hit (home page most).
@@ -229,6 +238,106 @@ def cipher_sizes(n: int, *, seed: int, stress: bool = False) -> dict[str, float]
     lengths = sorted(len(encrypt_payload(key, p)) for p in make_payloads(n, seed=seed, stress=stress))
     p95 = lengths[min(len(lengths) - 1, int(0.95 * len(lengths)))]
     return {"n": len(lengths), "median": statistics.median(lengths), "p95": p95, "max": lengths[-1]}
+
+
+# -- a site's history (dashboard benchmark) ------------------------------------------
+
+# Pageviews per session, 1..10: most sessions are short (mean about 3.2).
+_SESSION_WEIGHTS = [30, 18, 13, 10, 8, 6, 5, 4, 3, 3]
+# Relative traffic per UTC hour (a European site: quiet nights, busy evenings).
+_HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 8, 8, 8, 7, 7, 7, 8, 9, 9, 8, 6, 4, 2]
+# Monday..Sunday: weekends are quieter.
+_WEEKDAY_WEIGHTS = [1.0, 1.0, 1.0, 1.0, 0.95, 0.7, 0.7]
+
+
+def plan_visits(events: int, visitors: int, *, seed: int) -> list[list[int]]:
+    """Per visitor, the pageview counts of their sessions, summing to exactly `events`.
+
+    A share of visitors return (2-8 sessions), chosen so the expected total
+    is near `events` (about 14 % at 5 events per visitor); the rest come
+    once. The draw is then nudged one pageview at a time (keeping every session within
+    1..10) until the total is exact, so any events/visitors ratio from 1 to
+    about 30 works.
+    """
+    if visitors <= 0 or events < visitors:
+        raise ValueError("need at least one visitor and at least one event per visitor")
+    rng = random.Random(f"plan:{seed}")
+    sizes = list(range(1, 11))
+    # Scale the returning share so the expected total is near the target before nudging.
+    mean_views = sum(w * n for w, n in zip(_SESSION_WEIGHTS, sizes, strict=True)) / sum(_SESSION_WEIGHTS)
+    returning = min(0.9, max(0.05, (events / visitors / mean_views - 1) / 4))
+    plan: list[list[int]] = []
+    for _ in range(visitors):
+        sessions = rng.randint(2, 8) if rng.random() < returning else 1
+        plan.append(rng.choices(sizes, _SESSION_WEIGHTS, k=sessions))
+    total = sum(map(sum, plan))
+    # Bounded nudging: each step moves the total by one; a full sweep adds a session if stuck.
+    guard = 0
+    while total != events:
+        guard += 1
+        if guard > 50 * (abs(events - total) + visitors):
+            raise RuntimeError("could not reach the requested number of events")
+        visit = plan[rng.randrange(visitors)]
+        index = rng.randrange(len(visit))
+        if total < events:
+            if visit[index] < 10:
+                visit[index] += 1
+                total += 1
+            elif len(visit) < 40:
+                visit.append(1)
+                total += 1
+        elif visit[index] > 1:
+            visit[index] -= 1
+            total -= 1
+        elif len(visit) > 1:
+            visit.pop(index)
+            total -= 1
+    return plan
+
+
+def visitor_user_id(seed: int, index: int) -> str:
+    """The `user` cookie value (a UUIDv4) of visitor `index`: deterministic per seed."""
+    return str(uuid.UUID(int=random.Random(f"user:{seed}:{index}").getrandbits(128), version=4))
+
+
+def _pick_moment(rng: random.Random, start: datetime, days: int) -> datetime:
+    while True:  # rejection sampling on the weekday weight; ends quickly (acceptance >= 0.7)
+        day = rng.randrange(days)
+        moment = start + timedelta(days=day)
+        if rng.random() <= _WEEKDAY_WEIGHTS[moment.weekday()]:
+            break
+    hour = rng.choices(range(24), _HOUR_WEIGHTS)[0]
+    return moment + timedelta(hours=hour, seconds=rng.uniform(0, 3600))
+
+
+def visitor_events(
+    sessions: list[int], *, seed: int, index: int, start: datetime, end: datetime
+) -> list[tuple[datetime, dict]]:
+    """Visitor `index`'s pageviews as (time, payload), in time order, all within [start, end).
+
+    One site, device and country per visitor; a referrer (and now and then a
+    campaign) on each session's first view; returning sessions follow hours
+    to weeks later.
+    """
+    rng = random.Random(f"visitor:{seed}:{index}")
+    days = max(1, (end - start).days)
+    site = rng.choice(list(SITES))
+    mobile = rng.random() < 0.4
+    geo = rng.choice(COUNTRIES) if rng.random() < 0.95 else None
+    # The whole visit history must fit before `end`: a rough upper bound of its length.
+    ts = _pick_moment(rng, start, days)
+    out: list[tuple[datetime, dict]] = []
+    for views in sessions:
+        session = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        for view in range(views):
+            if ts >= end:
+                # Out of time: squeeze the rest into the last hour before `end`.
+                ts = end - timedelta(seconds=rng.uniform(1, 3600))
+            out.append((ts, _pageview(rng, site, view == 0, ts, session, geo, mobile, False)))
+            ts += timedelta(seconds=rng.uniform(5, 240))
+        ts += timedelta(hours=min(rng.expovariate(1 / 72), 24 * 30) + 0.5)
+    out.sort(key=lambda item: item[0])
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

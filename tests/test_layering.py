@@ -27,6 +27,8 @@ DOMAIN = (
     "bannercss",
     "seed",
     "sync",
+    "sharedcache",
+    "mailtemplates",
 )
 PURE = ("keys", "ids", "errors", "records")
 # The other modules at the package root, by role (see CONTRIBUTING.md's code map).

@@ -94,7 +94,8 @@ def test_log_lines_cannot_be_forged() -> None:
     }
     body = app(environ, lambda status, headers, exc_info=None: None)
     list(body)
-    body.close()  # type: ignore[attr-defined]
+    # A finished (list) body is logged at once; anything else when it closes.
+    getattr(body, "close", lambda: None)()
     assert len(lines(out)) == 1
     assert CLF.match(lines(out)[0])
     assert "\r" not in out.getvalue()
@@ -199,3 +200,21 @@ def test_configure_logging_levels_and_scrubbing() -> None:
     assert out2.getvalue().count("once") == 1 and "once" not in out.getvalue()
     with pytest.raises(ValueError):
         configure_logging("verbose", out2)
+
+
+def test_finished_bodies_are_logged_at_once_and_streams_when_closed() -> None:
+    out = io.StringIO()
+    app = access_log(make_app("201 Created"), out, fixed_clock)
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/events", "SERVER_PROTOCOL": "HTTP/1.1"}
+    assert app(environ, lambda *a: None) == [b"ok"]
+    assert lines(out) == ['- - - [02/Jan/2006:15:04:05 -0700] "POST /api/events HTTP/1.1" 200 -']
+
+    def streaming(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("404 Not Found", [])
+        yield b"x"
+
+    out = io.StringIO()
+    body = access_log(streaming, out, fixed_clock)(dict(environ, QUERY_STRING="id=1"), lambda *a: None)
+    assert list(body) == [b"x"] and lines(out) == []
+    body.close()  # type: ignore[attr-defined]
+    assert lines(out) == ['- - - [02/Jan/2006:15:04:05 -0700] "POST /api/events?… HTTP/1.1" 404 -']

@@ -244,7 +244,7 @@ def test_outbox_collects_and_bounds(caplog: pytest.LogCaptureFixture) -> None:
     assert [m.to for m in outbox.messages] == ["user2@x.test", "user3@x.test", "user4@x.test"]
     assert outbox.messages[-1].body == "secret-token-4"
     assert outbox.messages[-1].message["From"] == "n@offen.test"
-    assert "mail not configured" in caplog.text
+    assert "mail is not configured" in caplog.text and "OFFEN_SMTP_HOST" in caplog.text
     assert "secret-token" not in caplog.text
 
 
@@ -297,7 +297,7 @@ def test_build_mailer_choices(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     with caplog.at_level(logging.WARNING, logger="offen.mailer"):
         fallback = build_mailer(_cfg(), which=lambda: None)
     assert isinstance(fallback, OutboxMailer) and fallback.warn
-    assert "mail not configured" in caplog.text
+    assert "mail is not configured" in caplog.text and "OFFEN_SMTP_HOST" in caplog.text
 
 
 def test_smtp_mailer_delivers_through_build_mailer(plain_server: tuple[Controller, Handler]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import http.client
 import io
 import os
@@ -236,9 +237,38 @@ def test_run_until_signalled_stops_gracefully_on_sigterm(errors: io.StringIO) ->
 
     helper = threading.Thread(target=client_then_signal)
     helper.start()
-    run_until_signalled(server, on_stop=lambda: stopped.append(True))
+    gc.unfreeze()
+    try:
+        run_until_signalled(server, on_stop=lambda: stopped.append(True))
+        # The start-up heap was frozen out of the collector's full walks.
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
     helper.join(5)
+    assert frozen > 1000
     assert stopped == [True]
     assert result["r"] == (200, b"hello http /slow")
     assert not server.running
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_closed_connections_are_freed_without_the_garbage_collector(errors: io.StringIO) -> None:
+    from cheroot.server import HTTPConnection
+
+    server = Server(TinyApp(), "127.0.0.1", 0, error_stream=errors)
+    server.start()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(60):
+            assert get(server, "/")[0] == 200
+
+        def lingering() -> int:
+            return sum(1 for o in gc.get_objects() if isinstance(o, HTTPConnection))
+
+        # Each worker thread holds on to the last connection it served (a
+        # local variable) until its next one; every other one is gone.
+        assert _wait_for(lambda: lingering() <= server.threads)
+    finally:
+        gc.enable()
+        server.stop()

@@ -13,8 +13,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from appliance.mailer import SmtpMailer
+from appliance.mailtemplates import TEMPLATES
 from appliance.web.compress import gzip_responses
-from tests.conftest import ADMIN_EMAIL, mailed_link_token, seeded_harness
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PUBLIC_URL, mailed_link_token, seeded_harness
 
 
 class Inbox:
@@ -55,6 +56,67 @@ def test_reset_mail_arrives_over_smtp_and_its_link_works(tmp_path, clock, seeded
         status=204,
     )
     assert seeded_app.login(ADMIN_EMAIL, "reset via smtp")["accounts"]
+
+
+@pytest.mark.parametrize("locale", ["de", "vi"])
+def test_mails_are_written_in_the_instance_locale_and_their_links_work(
+    tmp_path, clock, seeded_template, smtp, locale
+):
+    """OFFEN_APP_LOCALE chooses the language of all three mails; each link still leads to the flow."""
+    controller, inbox = smtp
+    mailer = SmtpMailer(
+        "127.0.0.1", controller.port, "", "", "NOAUTH", "no-reply@offen.example.test", tls="none"
+    )
+    harness = seeded_harness(tmp_path, clock, seeded_template, mailer, OFFEN_APP_LOCALE=locale)
+    texts = TEMPLATES[locale]
+    try:
+        # Reset, in the instance's language.
+        harness.app.post_json("/api/forgot-password", {"emailAddress": ADMIN_EMAIL}, status=204)
+        (reset,) = inbox.messages
+        assert reset["Subject"] == texts["reset_password"].subject
+        body = reset.get_content().replace("\r\n", "\n")
+        assert texts["reset_password"].body.split("{")[0] in body and "24" in body
+        token = mailed_link_token(body, "reset-password")
+        harness.app.post_json(
+            "/api/reset-password",
+            {"emailAddress": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "token": token},
+            status=204,
+        )
+        # Invitation of a new operator: the join link, the account's name.
+        clock.advance(5)
+        harness.login()
+        invite = {"emailAddress": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "grantAdminPrivileges": False}
+        harness.app.post_json(
+            f"/api/share-account/{harness.account_id}", {**invite, "invitee": "new@example.test"}, status=204
+        )
+        joined = inbox.messages[-1]
+        assert joined["Subject"] == texts["new_user_invite"].subject and joined["To"] == "new@example.test"
+        body = joined.get_content().replace("\r\n", "\n")
+        assert "- Example Site" in body and "7" in body
+        token = mailed_link_token(body, "join")
+        harness.app.post_json(
+            "/api/join",
+            {"emailAddress": "new@example.test", "password": "new user pass 1", "token": token},
+            status=204,
+        )
+        # A second account, shared with the operator who now has a password:
+        # the "added to more accounts" mail lists it and links to the login page.
+        clock.advance(5)
+        harness.app.post_json(
+            "/api/accounts",
+            {"accountName": "Zweite Seite", "emailAddress": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+            status=201,
+        )
+        clock.advance(5)
+        harness.app.post_json("/api/share-account", {**invite, "invitee": "new@example.test"}, status=204)
+        added = inbox.messages[-1]
+        assert added["Subject"] == texts["existing_user_invite"].subject
+        body = added.get_content().replace("\r\n", "\n")
+        assert "- Zweite Seite" in body and "- Example Site" not in body
+        assert f"\n{PUBLIC_URL}/login/\n" in body
+        assert len(inbox.messages) == 3
+    finally:
+        harness.store.close()
 
 
 def test_dead_smtp_server_is_a_clear_500(tmp_path, clock, seeded_template):

@@ -303,7 +303,7 @@ def test_healthz_versionz_and_headers(seeded_app):
 
 
 def test_html_etag_csp_and_spa_fallback(seeded_app):
-    shell = seeded_app.app.get("/login/")
+    shell = seeded_app.app.get("/")
     assert shell.headers["Content-Type"].startswith("text/html")
     assert "default-src 'self'" in shell.headers["Content-Security-Policy"]
     etag = shell.headers["ETag"]

@@ -6,7 +6,8 @@ taking a backup of an existing SQLite database first. Every method runs in a
 transaction of its own, or joins the one the calling thread opened with
 `with store.transaction():`.
 
-The resource methods live in `accounts.py`, `events.py` and `settings.py`;
+The resource methods live in `accounts.py`, `events.py`, `sharedcache.py`
+(the operators' wrapped secrets and roll-ups) and `settings.py`;
 connection and transaction handling in `db.py`; schema and migrations in
 `schema.py`.
 """
@@ -26,6 +27,7 @@ from appliance.store.db import Database
 from appliance.store.events import EventsMixin
 from appliance.store.ingest import GroupCommit
 from appliance.store.settings import SettingsMixin, upsert
+from appliance.store.sharedcache import SharedCacheMixin
 
 __all__ = ["Store", "open_store"]
 
@@ -42,7 +44,7 @@ def open_store(url: str) -> Store:
     return Store(Database(url))
 
 
-class Store(AccountsMixin, EventsMixin, SettingsMixin):
+class Store(AccountsMixin, EventsMixin, SharedCacheMixin, SettingsMixin):
     """An open database. Thread-safe: each thread uses its own connection."""
 
     def __init__(self, database: Database) -> None:
@@ -147,11 +149,12 @@ class Store(AccountsMixin, EventsMixin, SettingsMixin):
         return True
 
     def drop_all_data(self) -> None:
-        """Empty Offen's data tables and tombstones (`setup -force`); settings, meta and
-        the sequence counter stay, so sequences never go backwards for a synced client."""
+        """Empty Offen's data tables, tombstones and the shared cache (`setup -force`);
+        settings, meta and the sequence counter stay, so sequences never go
+        backwards for a synced client."""
         with self._db.write():
             conn = self._db.conn
             existing = schema.table_names(conn)
-            for table in schema.OFFEN_TABLES:
+            for table in (*schema.OFFEN_TABLES, *schema.SHARED_CACHE_TABLES):
                 if table.name in existing:
                     conn.execute(table.delete())

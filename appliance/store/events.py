@@ -11,9 +11,10 @@ become visible in increasing order and a poller can never skip one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, String, bindparam, func, literal, select
+from sqlalchemy import Connection, String, and_, bindparam, exists, func, literal, select
 
 from appliance import ids
 from appliance.errors import StoreError
@@ -22,6 +23,11 @@ from appliance.store import schema
 from appliance.store.db import Database, chunks
 from appliance.store.ingest import GroupCommit
 from appliance.store.schema import events, secrets, sequence_counter, tombstones
+from appliance.store.sharedcache import (
+    forget_expired_rollups,
+    forget_rollups_of_events,
+    forget_wrapped_secrets,
+)
 
 # Built once: SQLAlchemy caches their compiled form, keeping the insert hot path
 # to three prepared statements.
@@ -47,6 +53,23 @@ _TOMBSTONE_COLUMNS = (
     tombstones.c.secret_id,
     tombstones.c.sequence,
 )
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One keyset page of an account's events, read in one snapshot.
+
+    `events` are in (sequence, event id) order; `more` says whether events
+    with a greater sequence exist; `tombstones` are those with
+    `after < sequence <= bound` (bound: the last event's sequence when `more`,
+    else none); `secrets` are the secrets of the page's events (only the new
+    ones when asked for).
+    """
+
+    events: list[Event]
+    more: bool
+    tombstones: list[Tombstone]
+    secrets: list[Secret]
 
 
 def _event(row: object) -> Event:
@@ -148,6 +171,108 @@ class EventsMixin:
         with self._db.read():
             return [_event(row) for row in self._db.conn.execute(query)]
 
+    def find_events_page(
+        self,
+        account_id: str,
+        after: str | None,
+        limit: int,
+        *,
+        new_secrets_only: bool = False,
+        with_tombstones: bool = True,
+    ) -> EventPage:
+        """The `limit` events of an account with the smallest `sequence > after` (keyset, no OFFSET).
+
+        One indexed range query on (account_id, sequence) per page, all reads
+        in one snapshot so the page, its tombstones and its secrets agree.
+        Offen's migration 004 gave every event of its time one shared
+        sequence, so a page never ends inside a group of equal sequences: the
+        group is completed (the page may then exceed `limit`), otherwise
+        `sequence > last` would skip the rest of the group.
+        """
+        query = select(*_EVENT_COLUMNS).where(events.c.account_id == account_id)
+        if after:
+            query = query.where(events.c.sequence > after)
+        # Ordered by the index's column only, so SQLite walks the index and stops.
+        query = query.order_by(events.c.sequence).limit(limit + 1)
+        with self._db.read():
+            conn = self._db.conn
+            rows = [_event(row) for row in conn.execute(query)]
+            more = len(rows) > limit
+            if more:
+                last = rows[limit - 1].sequence if limit else None
+                if last is not None and rows[limit].sequence == last:
+                    group = [
+                        _event(row)
+                        for row in conn.execute(
+                            select(*_EVENT_COLUMNS).where(
+                                and_(events.c.account_id == account_id, events.c.sequence == last)
+                            )
+                        )
+                    ]
+                    rows = [event for event in rows[:limit] if event.sequence != last] + group
+                else:
+                    rows = rows[:limit]
+            page = _order(rows)
+            found_tombstones: list[Tombstone] = []
+            bound = page[-1].sequence if more and page else None
+            if with_tombstones and not (more and not page):
+                tquery = select(*_TOMBSTONE_COLUMNS).where(tombstones.c.account_id == account_id)
+                if after:
+                    tquery = tquery.where(tombstones.c.sequence > after)
+                if bound is not None:
+                    tquery = tquery.where(tombstones.c.sequence <= bound)
+                tquery = tquery.order_by(tombstones.c.sequence, tombstones.c.event_id)
+                found_tombstones = [_tombstone(row) for row in conn.execute(tquery)]
+            wanted = {event.secret_id for event in page if event.secret_id}
+            if new_secrets_only and after and wanted:
+                wanted -= self._secrets_seen_before(conn, wanted, after)
+            found_secrets = self._secrets_by_id(conn, wanted)
+        return EventPage(page, more, found_tombstones, found_secrets)
+
+    @staticmethod
+    def _secrets_seen_before(conn: Connection, secret_ids: set[str], after: str) -> set[str]:
+        # The client has these from an earlier page: some event under the
+        # secret has `sequence <= after`. EXISTS stops at the first entry of
+        # the (secret_id, sequence) index in range and never reads the table.
+        # No account filter is needed (it would cost a table read per secret):
+        # a secret id is SHA-256 of the visitor id with one account's salt, so
+        # its events all belong to that account.
+        seen: set[str] = set()
+        for chunk in chunks(sorted(secret_ids)):
+            rows = conn.execute(
+                select(secrets.c.secret_id).where(
+                    and_(
+                        secrets.c.secret_id.in_(chunk),
+                        exists().where(
+                            and_(
+                                events.c.secret_id == secrets.c.secret_id,
+                                events.c.sequence <= after,
+                            )
+                        ),
+                    )
+                )
+            )
+            seen.update(row[0] for row in rows)
+        return seen
+
+    @staticmethod
+    def _secrets_by_id(conn: Connection, secret_ids: Iterable[str]) -> list[Secret]:
+        found: list[Secret] = []
+        for chunk in chunks(secret_ids):
+            rows = conn.execute(
+                select(secrets.c.secret_id, secrets.c.encrypted_secret).where(secrets.c.secret_id.in_(chunk))
+            )
+            found.extend(Secret(row[0], row[1] or "") for row in rows)
+        return sorted(found, key=lambda secret: secret.secret_id)
+
+    def has_events_after(self, account_id: str, after: str | None) -> bool:
+        """Whether the account has an event with `sequence > after` (any event when None)."""
+        query = select(literal(1)).select_from(events).where(events.c.account_id == account_id)
+        if after:
+            query = query.where(events.c.sequence > after)
+        with self._db.read():
+            return self._db.conn.execute(query.limit(1)).first() is not None
+
     def find_events_for_secrets(self, secret_ids: Iterable[str], since: str | None = None) -> list[Event]:
         """Events of these visitors (all accounts) with `sequence > since`, in sequence order."""
         found: list[Event] = []
@@ -216,16 +341,25 @@ class EventsMixin:
             conn = self._db.conn
             sequence = ids.next_sequence(self._read_counter(conn, now), now)
             for chunk in wanted:
-                deleted += self._bury(conn, events.c.secret_id.in_(chunk), sequence)
+                condition = events.c.secret_id.in_(chunk)
+                # Roll-ups of the days these events fell on summarise them: they
+                # go in the same transaction, so no browser can read them after.
+                forget_rollups_of_events(conn, condition)
+                deleted += self._bury(conn, condition, sequence)
             if deleted:
                 self._write_counter(conn, sequence)
         return deleted
 
     def expire_events(self, deadline: str, now: datetime) -> int:
-        """Expire events whose id is below the ULID `deadline` (reference §4.4), in one transaction."""
+        """Expire events whose id is below the ULID `deadline` (reference §4.4), in one transaction.
+
+        Roll-ups of days before the deadline's day go with them, and that day's
+        own roll-up when some of its events expire.
+        """
         with self._db.write():
             conn = self._db.conn
             sequence = ids.next_sequence(self._read_counter(conn, now), now)
+            forget_expired_rollups(conn, deadline)
             deleted = self._bury(conn, events.c.event_id < deadline, sequence)
             if deleted:
                 self._write_counter(conn, sequence)
@@ -302,6 +436,11 @@ class EventsMixin:
                         "payload": event.payload,
                     }
                 )
+            # The copies belong to another secret id (another "visitor" for the
+            # operator's counts), so the roll-ups of their days are out of date;
+            # wraps of the old secret id have no events left to open.
+            forget_rollups_of_events(conn, events.c.secret_id == secret_id)
+            forget_wrapped_secrets(conn, [secret_id])
             if copies:
                 conn.execute(_INSERT_EVENT, copies)
                 # The tombstones come after the copies so a client that sees them

@@ -3,7 +3,8 @@
 Offen's tables keep the names, columns and (on SQLite) the exact CREATE
 statements an Offen 1.4 database has (reference §4.1), so a database can be
 moved between Offen and this appliance. Our additions are separate: indexes
-Offen lacks, `account_users.email_lookup`, and tables prefixed `offen_`.
+Offen lacks, `account_users.email_lookup`, and tables prefixed `offen_`
+(settings, meta, the sequence counter, and the operators' shared cache).
 
 Migrations are Python functions recorded by name in `offen_schema_migrations`.
 gormigrate's `migrations` table is only ever read: it tells us we are opening
@@ -116,6 +117,27 @@ sequence_counter = Table(
     Column("name", String(64), primary_key=True),
     Column("value", String(26), nullable=True),
 )
+# The shared cache of issue 4 (reference §6, docs/protocol.md): what operators'
+# browsers store back so that work done in one browser is not redone in the
+# next. Both hold only ciphertext made in a browser under keys derived from
+# the account's KEK; the server can neither read nor forge them undetected.
+wrapped_secrets = Table(
+    "offen_wrapped_secrets",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("secret_id", String(64), primary_key=True),
+    Column("wrapped_secret", Text),
+    Column("created", Text),
+)
+rollups = Table(
+    "offen_rollups",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("period", String(10), primary_key=True),  # a UTC day, YYYY-MM-DD
+    Column("checkpoint", String(26)),  # the sequence the roll-up is complete up to
+    Column("payload", Text),
+    Column("updated", Text),
+)
 schema_migrations = Table(
     "offen_schema_migrations",
     metadata,
@@ -124,6 +146,7 @@ schema_migrations = Table(
 )
 
 OFFEN_TABLES = (events, tombstones, secrets, accounts, account_users, relationships)
+SHARED_CACHE_TABLES = (wrapped_secrets, rollups)
 # Tables whose rows make a database "not empty" for setup (tombstones do not count).
 DATA_TABLES = (accounts, account_users, relationships, events, secrets)
 # The counter row that every event insert and tombstone batch advances.
@@ -281,6 +304,15 @@ def _appliance_tables(conn: Connection, now: datetime) -> None:
             conn.execute(CreateTable(table))
 
 
+def _shared_cache(conn: Connection, now: datetime) -> None:
+    # Their primary keys (account_id first) serve every query on them: the
+    # keyset pages and the per-account deletes.
+    existing = table_names(conn)
+    for table in SHARED_CACHE_TABLES:
+        if table.name not in existing:
+            conn.execute(CreateTable(table))
+
+
 def _sequence_counter(conn: Connection, now: datetime) -> None:
     # An Offen database already handed out sequences; clients hold checkpoints
     # from them, so ours must continue above the highest one.
@@ -313,6 +345,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0003_account_users_email_lookup", _email_lookup),
     Migration("0004_appliance_tables", _appliance_tables),
     Migration("0005_sequence_counter", _sequence_counter),
+    Migration("0006_shared_cache", _shared_cache),
 )
 
 

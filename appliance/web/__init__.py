@@ -24,7 +24,7 @@ from appliance.invitations import Invitations
 from appliance.logins import Logins
 from appliance.mailer import Mailer
 from appliance.store import Store
-from appliance.web import api_operator, api_visitor, assets, guards
+from appliance.web import api_operator, api_visitor, assets, fastpath, guards
 from appliance.web.compress import gzip_responses
 from appliance.web.errors import JsonErrors, error_response
 
@@ -66,7 +66,12 @@ def build_services(ctx: WebContext) -> Services:
         active_accounts=accounts,
     )
     invitations = Invitations(
-        ctx.store, credentials, secret=cfg.secret, mailer=ctx.mailer, public_url=cfg.app_publicurl
+        ctx.store,
+        credentials,
+        secret=cfg.secret,
+        mailer=ctx.mailer,
+        public_url=cfg.app_publicurl,
+        locale=cfg.app_locale,
     )
     throttles = guards.Throttles(
         monotonic=ctx.monotonic, sleep=ctx.sleep, max_waiting=ctx.throttle_max_waiting
@@ -90,6 +95,7 @@ def apply_config(ctx: WebContext, services: Services, cfg: Config, mailer: Maile
     services.logins.account_key_type = cfg.app_accountkeytype
     services.invitations.mailer = mailer
     services.invitations.public_url = cfg.app_publicurl.rstrip("/") if cfg.app_publicurl else None
+    services.invitations.locale = cfg.app_locale
     return needs_restart
 
 
@@ -121,6 +127,12 @@ def build_app(ctx: WebContext, services: Services | None = None) -> bottle.Bottl
     route("GET", "/api/accounts/<account_id>", operator.get_account)
     route("DELETE", "/api/accounts/<account_id>", operator.retire_account)
     route("PUT", "/api/accounts/<account_id>/account-styles", operator.update_account_styles)
+    # The operators' shared cache (issue 4, docs/protocol.md §9).
+    route("GET", "/api/accounts/<account_id>/wrapped-secrets", operator.get_wrapped_secrets)
+    route("POST", "/api/accounts/<account_id>/wrapped-secrets", operator.post_wrapped_secrets)
+    route("GET", "/api/accounts/<account_id>/rollups", operator.get_rollups)
+    route("PUT", "/api/accounts/<account_id>/rollups/<period>", operator.put_rollup)
+    route("DELETE", "/api/accounts/<account_id>/shared-cache", operator.clear_shared_cache)
     route("POST", "/api/accounts", operator.create_account)
     route("POST", "/api/purge", visitor.purge)
     route("GET", "/api/login", operator.get_login)
@@ -157,8 +169,10 @@ def build_app(ctx: WebContext, services: Services | None = None) -> bottle.Bottl
 
 
 def build_wsgi(ctx: WebContext, services: Services | None = None) -> Callable[..., object]:
-    """The app as served: gzip unless a reverse proxy does it (Offen's behaviour)."""
+    """The app as served: gzip unless a reverse proxy does it (Offen's behaviour),
+    with `POST /api/events` answered ahead of bottle (`web/fastpath.py`)."""
+    services = services or build_services(ctx)
     app = build_app(ctx, services)
-    if ctx.config.server_reverseproxy:
-        return app
-    return gzip_responses(app)
+    served = app if ctx.config.server_reverseproxy else gzip_responses(app)
+    # The fast path shares `services` (the visitor throttle) with the bottle route.
+    return fastpath.collection_fast_path(served, ctx, services)

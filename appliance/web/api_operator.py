@@ -8,15 +8,18 @@ answers 400 with the reason.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 import bottle
 
 from appliance import accounts as accounts_domain
+from appliance import sharedcache
 from appliance.bannercss import validate_banner_css
 from appliance.credentials import normalize_email
 from appliance.errors import BadCredentials, BadRequest, Forbidden, NotAuthenticated
 from appliance.logins import Session
+from appliance.web.errors import response_for
 from appliance.web.http import (
     auth_cookie,
     cookie,
@@ -55,6 +58,9 @@ class OperatorRoutes:
     # -- accounts -------------------------------------------------------------
 
     def get_account(self, account_id: str) -> str:
+        query = bottle.request.query
+        if "limit" in query or "after" in query or "secrets" in query:
+            return self._get_account_page(account_id)
         session = self._session()
         self._throttles.wait("account-get", account_id)
         if not session.can_access(account_id):
@@ -64,6 +70,92 @@ class OperatorRoutes:
             self._ctx.store, account_id, since, self._ctx.config.app_retention
         )
         return json_response(view)
+
+    def _get_account_page(self, account_id: str) -> str:
+        """The paged variant (issue 4): `limit` 0..10000, keyset `after`, `secrets=new`.
+
+        Not throttled: walking a large account takes hundreds of pages in a
+        row, and each page is a bounded indexed read. Checks run auth (401),
+        account (404 unknown or retired), access (403), parameters (400).
+        """
+        session = self._session()
+        sharedcache.authorize(self._ctx.store, session, account_id)
+        query = bottle.request.query
+        if "since" in query:
+            raise BadRequest("since cannot be combined with limit; use after")
+        limit = sharedcache.parse_limit(
+            query.get("limit"), default=None, maximum=accounts_domain.EVENTS_PAGE_MAX
+        )
+        secrets = query.get("secrets")
+        if secrets not in (None, "new"):
+            raise BadRequest('secrets must be "new" or left out')
+        view = accounts_domain.operator_page(
+            self._ctx.store,
+            account_id,
+            limit=limit,
+            after=query.get("after") or None,
+            new_secrets=secrets == "new",
+            retention=self._ctx.config.app_retention,
+        )
+        return json_response(view)
+
+    # -- the shared cache (issue 4; not throttled: bounded keyset reads and writes) --
+
+    def get_wrapped_secrets(self, account_id: str) -> str:
+        session = self._session()
+        sharedcache.authorize(self._ctx.store, session, account_id)
+        query = bottle.request.query
+        limit = sharedcache.parse_limit(
+            query.get("limit"),
+            default=sharedcache.WRAPPED_PAGE_DEFAULT,
+            maximum=sharedcache.WRAPPED_PAGE_MAX,
+        )
+        return json_response(
+            sharedcache.list_wrapped_secrets(self._ctx.store, account_id, query.get("after"), limit)
+        )
+
+    def post_wrapped_secrets(self, account_id: str) -> str:
+        session = self._session()
+        sharedcache.authorize(self._ctx.store, session, account_id)
+        body = _limited_json_body(sharedcache.WRAPPED_BODY_MAX_BYTES)
+        return json_response(
+            sharedcache.store_wrapped_secrets(self._ctx.store, account_id, body, self._ctx.clock())
+        )
+
+    def get_rollups(self, account_id: str) -> str:
+        session = self._session()
+        sharedcache.authorize(self._ctx.store, session, account_id)
+        query = bottle.request.query
+        limit = sharedcache.parse_limit(
+            query.get("limit"),
+            default=sharedcache.ROLLUP_PAGE_DEFAULT,
+            maximum=sharedcache.ROLLUP_PAGE_MAX,
+        )
+        return json_response(sharedcache.list_rollups(self._ctx.store, account_id, query.get("after"), limit))
+
+    def put_rollup(self, account_id: str, period: str) -> Any:
+        session = self._session()
+        sharedcache.authorize(self._ctx.store, session, account_id)
+        body = _limited_json_body(sharedcache.ROLLUP_BODY_MAX_BYTES)
+        try:
+            sharedcache.put_rollup(
+                self._ctx.store,
+                account_id,
+                period,
+                body,
+                self._ctx.clock(),
+                self._ctx.config.retention_period,
+            )
+        except sharedcache.StaleRollup as err:
+            # 409, which the shared error table (Conflict -> 400) does not give.
+            return response_for(err, 409)
+        return no_content()
+
+    def clear_shared_cache(self, account_id: str) -> str:
+        session = self._session()
+        sharedcache.authorize(self._ctx.store, session, account_id, admin=True)
+        sharedcache.clear_shared_cache(self._ctx.store, account_id)
+        return no_content()
 
     def retire_account(self, account_id: str) -> str:
         session = self._session()
@@ -80,13 +172,16 @@ class OperatorRoutes:
             # Offen answers 401 here, not 403 (reference §10.6); kept for the vault.
             raise NotAuthenticated("you do not have access to this account")
         self._throttles.wait("account-styles", session.account_user_id)
-        if not session.is_super_admin:
+        dry_run = bool(bottle.request.query.get("dryRun"))
+        # Anyone with access may check styles (the editor's live validation);
+        # saving them is for admins only (issue 4: roles enforced by the server).
+        if not dry_run and not session.is_super_admin:
             raise Forbidden("only admins can change the banner styles")
         styles = body.get("accountStyles", "")
         if not isinstance(styles, str):
             raise BadRequest("accountStyles must be a string")
         validate_banner_css(styles)
-        if bottle.request.query.get("dryRun"):
+        if dry_run:
             return no_content()
         self._ctx.store.update_account(account_id, account_styles=styles)
         return no_content()
@@ -208,3 +303,26 @@ class OperatorRoutes:
             body.get("accountName"), body.get("emailAddress"), body.get("password"), self._ctx.clock()
         )
         return no_content()
+
+
+def _limited_json_body(max_bytes: int) -> dict[str, Any]:
+    """The request body as a JSON object, refused (400) beyond `max_bytes`.
+
+    `http.json_body` caps bodies at 1 MiB, fitting every other route; a day's
+    roll-up may be up to 16 MiB, so these routes read with their own cap,
+    refusing a declared oversize body before reading any of it.
+    """
+    environ = bottle.request.environ
+    declared = environ.get("CONTENT_LENGTH", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise BadRequest(f"the request body is too large (at most {max_bytes} bytes)")
+    raw = bottle.request.body.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise BadRequest(f"the request body is too large (at most {max_bytes} bytes)")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise BadRequest("the request body is not valid JSON") from err
+    if not isinstance(value, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return value

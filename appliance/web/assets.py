@@ -14,12 +14,20 @@ operator's site must be able to frame it.
 Static files are served only from the folders the browser code lives in, with
 content types from a fixed table (Python's `mimetypes` depends on the host's
 `/etc/mime.types` and does not know `.mjs` on 3.11) and an ETag over the bytes.
+
+The operator's program (`ui/operator/`) has its own shell, served at the
+operator's page paths (OPERATOR_PAGE) with a stricter CSP: these pages hold
+key-encryption keys in sessionStorage, so no inline script may ever run there.
+`/auditorium/<uuid>/` is the operator's dashboard; `/auditorium/` alone stays
+the visitor's auditorium. The visitor-access widgets keep Offen's file names
+at the root (`/user-access-widget-<style>-<lang>.svg`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +54,23 @@ VAULT_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'"
 )
+# The operator's pages hold key-encryption keys (sessionStorage) and decrypt usage data: their own
+# script files and module workers only, no inline script, no plugins, no <base> tricks, forms post
+# only here, and no other site may frame them (clickjacking of the account-management forms).
+OPERATOR_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; worker-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
+# The operator program's pages (reference §6.6), trailing slash optional. Tokens are signed values
+# (URL-safe base64 and dots); account ids are UUIDs.
+OPERATOR_PAGE = re.compile(
+    r"/(?:login|setup|console|forgot-password)/?"
+    r"|/(?:reset-password|join)/[A-Za-z0-9_.\-=%]+/?"
+    r"|/auditorium/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/?"
+)
+# Offen served the visitor-access widgets at the root; the files live with the operator's program.
+WIDGET_FILE = re.compile(r"/(user-access-widget-(?:bar|box|circle)-(?:en|de|fr|es|pt|vi)\.svg)")
 # The languages of the vault's catalogues. The same list as appliance.config.LOCALES
 # (a test keeps them equal); routes do not import the config module.
 VAULT_LOCALES = ("en", "de", "fr", "es", "pt", "vi")
@@ -54,7 +79,10 @@ STYLES_TTL = 300.0
 STYLES_TTL_DEVELOPMENT = 1.0
 # The folders of ui/ whose files are served as they are, and the one top-level
 # folder that is not (the embed script has its own routes).
-STATIC_FOLDERS = ("vault", "shared", "auditorium", "vendor")
+STATIC_FOLDERS = ("vault", "shared", "auditorium", "vendor", "operator")
+# Folders where a missing file is a 404 rather than the SPA shell: a module the browser imports must
+# fail as a missing module, not parse an HTML page as JavaScript.
+STRICT_FOLDERS = ("operator",)
 CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".mjs": "text/javascript; charset=utf-8",
@@ -172,7 +200,7 @@ class Assets:
     def script(self) -> bytes | bottle.HTTPResponse:
         return _with_etag(self._read("script/script.js"), SCRIPT_CONTENT_TYPE, csp=False)
 
-    def _static(self, candidate: Path) -> bytes | bottle.HTTPResponse:
+    def _static(self, candidate: Path, csp: bool | str | None = None) -> bytes | bottle.HTTPResponse:
         stat = candidate.stat()
         key = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
@@ -185,10 +213,21 @@ class Assets:
                     self._files.clear()
                 self._files[candidate] = hit
         content_type = CONTENT_TYPES[candidate.suffix.lower()]
-        return _with_etag(hit[1], content_type, csp=candidate.suffix.lower() == ".html", etag=hit[2])
+        if csp is None:
+            csp = candidate.suffix.lower() == ".html"
+        return _with_etag(hit[1], content_type, csp=csp, etag=hit[2])
 
     def shell(self) -> bytes | bottle.HTTPResponse:
         return _with_etag(self._read("index.html"), "text/html; charset=utf-8", csp=True)
+
+    def operator_shell(self) -> bytes | bottle.HTTPResponse:
+        return self._static(self._ui / "operator" / "index.html", csp=OPERATOR_CONTENT_SECURITY_POLICY)
+
+    def widget(self, name: str) -> bytes | bottle.HTTPResponse:
+        candidate = self._ui / "operator" / "widgets" / name
+        if not candidate.is_file():
+            raise error_response(404, "not found")
+        return self._static(candidate)
 
     def fallback(self, app: bottle.Bottle) -> Callable[..., object]:
         """Trailing-slash redirects, static files under ui/, else the SPA shell (GET) or a JSON 404/405."""
@@ -211,9 +250,16 @@ class Assets:
             # The operator's extra path for the embed script (ad blockers block /script.js).
             if self._ctx.config.app_scriptpath and full == self._ctx.config.app_scriptpath:
                 return self.script()
+            if OPERATOR_PAGE.fullmatch(full):
+                return self.operator_shell()
+            widget = WIDGET_FILE.fullmatch(full)
+            if widget:
+                return self.widget(widget.group(1))
             candidate = _static_file(self._ui, path)
             if candidate is not None:
                 return self._static(candidate)
+            if full.split("/", 2)[1] in STRICT_FOLDERS:
+                raise error_response(404, "not found")
             return self.shell()
 
         return handler
@@ -231,8 +277,9 @@ def _static_file(root: Path, path: str) -> Path | None:
         return None
     if len(parts) < 2 or parts[0] not in STATIC_FOLDERS or candidate.suffix.lower() not in CONTENT_TYPES:
         return None
-    # Tests are not served; nor is the vault's template, which only makes sense rendered by /vault.
-    if "tests" in parts or parts == ("vault", "index.html"):
+    # Tests are not served; nor is the vault's template, which only makes sense rendered by /vault,
+    # nor the operator's shell, which has its page paths (and their CSP).
+    if "tests" in parts or parts in (("vault", "index.html"), ("operator", "index.html")):
         return None
     return candidate if candidate.is_file() else None
 

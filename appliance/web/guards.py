@@ -37,20 +37,21 @@ class ApiHeaders:
         return wrapper
 
 
-def cross_site_reason(reverse_proxy: bool) -> str | None:
+def cross_site_reason(reverse_proxy: bool, environ: dict[str, Any] | None = None) -> str | None:
     """Why this write request looks cross-site, or None when it is same-origin.
 
     Browsers send Sec-Fetch-Site on every request; older ones send Origin on
     cross-origin writes. Requests with neither (curl, server-to-server) carry
     no ambient browser credentials worth protecting and pass.
     """
-    environ = bottle.request.environ
+    if environ is None:
+        environ = bottle.request.environ
     fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "").lower()
     if fetch_site and fetch_site not in ("same-origin", "none"):
         return f"cross-site requests are not allowed (Sec-Fetch-Site: {fetch_site})"
     origin = environ.get("HTTP_ORIGIN")
     if origin is not None:
-        if origin.lower().rstrip("/") != request_origin(reverse_proxy):
+        if origin.lower().rstrip("/") != request_origin(reverse_proxy, environ):
             return "cross-origin requests are not allowed"
     return None
 
@@ -77,15 +78,30 @@ class SameOriginWrites:
         return wrapper
 
 
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "origin-when-cross-origin"),
+)
+HSTS_HEADER = ("Strict-Transport-Security", "max-age=15768000")
+
+
+def security_header_list(reverse_proxy: bool, environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """The headers every response carries, for code that writes its own WSGI headers."""
+    headers = list(SECURITY_HEADERS)
+    if is_secure_request(reverse_proxy, environ):
+        headers.append(HSTS_HEADER)
+    return headers
+
+
 def security_headers(reverse_proxy: bool) -> Callable[[], None]:
     """An after_request hook setting the headers every response carries."""
 
     def hook() -> None:
         response = bottle.response
-        response.set_header("X-Content-Type-Options", "nosniff")
-        response.set_header("Referrer-Policy", "origin-when-cross-origin")
+        for name, value in SECURITY_HEADERS:
+            response.set_header(name, value)
         if is_secure_request(reverse_proxy):
-            response.set_header("Strict-Transport-Security", "max-age=15768000")
+            response.set_header(*HSTS_HEADER)
 
     return hook
 

@@ -21,16 +21,29 @@ MAX_JSON_BODY = 1_048_576
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def json_body() -> dict[str, Any]:
-    """The request body as a JSON object, whatever the Content-Type (the vault sends none)."""
-    environ = bottle.request.environ
+def declared_length(environ: dict[str, Any]) -> int | None:
+    """The body length the client declared, or None for a chunked or undeclared body."""
     declared = environ.get("CONTENT_LENGTH", "")
     if declared.isdigit() and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return int(declared)
+    return None
+
+
+def json_body(environ: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request body as a JSON object, whatever the Content-Type (the vault sends none).
+
+    `environ` is given by the collection fast path (`web/fastpath.py`), which
+    only calls this for bodies of a declared length; bottle routes leave it out.
+    """
+    if environ is None:
+        environ = bottle.request.environ
+    length = declared_length(environ)
+    if length is not None:
         # The common case (every collected event): read exactly the declared
         # body straight from the server, without bottle's buffering copy.
-        if int(declared) > MAX_JSON_BODY:
+        if length > MAX_JSON_BODY:
             raise BadRequest("the request body is too large")
-        raw = environ["wsgi.input"].read(int(declared))
+        raw = environ["wsgi.input"].read(length)
     else:
         raw = bottle.request.body.read(MAX_JSON_BODY + 1)
     if len(raw) > MAX_JSON_BODY:
@@ -63,13 +76,14 @@ def error_body(status: int, message: str) -> str:
     return dumps({"error": message, "status": status})
 
 
-def is_secure_request(reverse_proxy: bool) -> bool:
-    """Whether the client reached us over https.
+def is_secure_request(reverse_proxy: bool, environ: dict[str, Any] | None = None) -> bool:
+    """Whether the client reached us over https (of bottle's current request unless `environ` is given).
 
     Only in reverse-proxy mode is X-Forwarded-Proto trusted: without a proxy
     any client could send it.
     """
-    environ = bottle.request.environ
+    if environ is None:
+        environ = bottle.request.environ
     if environ.get("wsgi.url_scheme") == "https":
         return True
     if reverse_proxy:
@@ -78,13 +92,14 @@ def is_secure_request(reverse_proxy: bool) -> bool:
     return False
 
 
-def request_origin(reverse_proxy: bool) -> str:
+def request_origin(reverse_proxy: bool, environ: dict[str, Any] | None = None) -> str:
     """scheme://host[:port] of this request as the browser addressed it."""
-    environ = bottle.request.environ
+    if environ is None:
+        environ = bottle.request.environ
     host = environ.get("HTTP_HOST", "")
     if reverse_proxy and environ.get("HTTP_X_FORWARDED_HOST"):
         host = environ["HTTP_X_FORWARDED_HOST"].split(",")[0].strip()
-    scheme = "https" if is_secure_request(reverse_proxy) else "http"
+    scheme = "https" if is_secure_request(reverse_proxy, environ) else "http"
     if scheme == "https" and host.endswith(":443"):
         host = host[:-4]
     if scheme == "http" and host.endswith(":80"):
@@ -92,11 +107,11 @@ def request_origin(reverse_proxy: bool) -> str:
     return f"{scheme}://{host}".lower()
 
 
-def _cookies() -> dict[str, str]:
+def request_cookies(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's cookies by name (the first of duplicates wins, as in Offen)."""
     # Parsed once per request and kept in the environ. The standard library's
     # cookie parser costs more than the whole database write of collecting an
     # event; the cookies read here (`user`, `consent`, `auth`) are plain tokens.
-    environ = bottle.request.environ
     parsed = environ.get("offen.cookies")
     if parsed is None:
         parsed = {}
@@ -109,7 +124,7 @@ def _cookies() -> dict[str, str]:
 
 
 def cookie(name: str) -> str | None:
-    return _cookies().get(name) or None
+    return request_cookies(bottle.request.environ).get(name) or None
 
 
 @functools.lru_cache(maxsize=64)
@@ -131,6 +146,33 @@ def set_cookie(
     partitioned: bool = False,
 ) -> None:
     """Add a Set-Cookie header written out by hand, so every attribute is explicit and tested."""
+    bottle.response.add_header(
+        "Set-Cookie",
+        cookie_header(
+            name,
+            value,
+            secure=secure,
+            same_site=same_site,
+            path=path,
+            expires=expires,
+            http_only=http_only,
+            partitioned=partitioned,
+        ),
+    )
+
+
+def cookie_header(
+    name: str,
+    value: str,
+    *,
+    secure: bool,
+    same_site: str,
+    path: str = "/api",
+    expires: datetime | None = None,
+    http_only: bool = True,
+    partitioned: bool = False,
+) -> str:
+    """The value of a Set-Cookie header with every attribute explicit."""
     parts = [f"{name}={value}", f"Path={path}"]
     if expires is not None:
         parts.append("Expires=" + _http_date(int(expires.timestamp())))
@@ -146,7 +188,7 @@ def set_cookie(
         if not secure:
             raise ValueError("a Partitioned cookie must be Secure")
         parts.append("Partitioned")
-    bottle.response.add_header("Set-Cookie", "; ".join(parts))
+    return "; ".join(parts)
 
 
 def expire_cookie(
@@ -171,7 +213,14 @@ def user_cookie(user_id: str, *, secure: bool, now: datetime, lifetime: timedelt
     sibling subdomain of the site, the partition is the site's own and nothing
     changes.
     """
-    set_cookie(
+    bottle.response.add_header(
+        "Set-Cookie", user_cookie_header(user_id, secure=secure, now=now, lifetime=lifetime)
+    )
+
+
+def user_cookie_header(user_id: str, *, secure: bool, now: datetime, lifetime: timedelta) -> str:
+    """The Set-Cookie value of `user_cookie`, for callers that write their own headers."""
+    return cookie_header(
         "user",
         user_id,
         secure=secure,

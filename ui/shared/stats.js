@@ -13,6 +13,8 @@ export const FILTER_PROPS = Object.freeze(["href", "geo", "referrer", "campaign"
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 const LIVE_WINDOW = 15 * 60 * 1000;
+/** The "real time" window of liveUsers/livePages, for implementations over other data layouts. */
+export const LIVE_WINDOW_MS = LIVE_WINDOW;
 const MAX_BUCKETS = 5000; // a bound on the bucket loop, whatever a caller passes as range
 
 // ---------------------------------------------------------------------------------------------------------
@@ -120,7 +122,8 @@ function unitFor(resolution, offset) {
   };
 }
 
-function toMillis(value) {
+/** A Date, epoch ms or date string as epoch ms; NaN otherwise (how every query time is read). */
+export function toMillis(value) {
   if (value instanceof Date) return value.getTime();
   if (typeof value === "number") return value;
   if (typeof value === "string") return Date.parse(value);
@@ -396,11 +399,13 @@ export function mobileShare(events) {
   return events.filter((e) => e.isMobile).length / events.length;
 }
 
-function byCountThenKey(a, b) {
+/** Table order: count desc, then key (exported so other layouts of the data sort the same way). */
+export function byCountThenKey(a, b) {
   return b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-function bySessionsThenDepth(a, b) {
+/** Session-table order: sessions desc, then page depth desc, then key. */
+export function bySessionsThenDepth(a, b) {
   return b.count[0] - a.count[0] || b.count[1] - a.count[1] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
@@ -491,7 +496,8 @@ export function onboardingStats(allEvents) {
 export function returningUsers(events, allEvents) {
   const users = new Set(events.map((e) => e.secretId).filter((u) => u != null));
   if (!users.size) return 0;
-  const oldest = Math.min(...events.map((e) => e.time));
+  let oldest = Infinity; // a loop, not Math.min(...spread): spreading 200k values overflows the stack
+  for (const e of events) if (e.time < oldest) oldest = e.time;
   const before = new Set(allEvents.filter((e) => e.time < oldest).map((e) => e.secretId));
   const fresh = [...users].filter((u) => !before.has(u)).length;
   return 1 - fresh / users.size;

@@ -1,0 +1,234 @@
+// One of the engine's decryption workers (module worker, a pool of navigator.hardwareConcurrency).
+//
+// Owns the expensive, parallel part of loading an account: unwrapping visitor secrets (with a re-wrapped
+// shared secret when one exists, which is one cheap AES-GCM; otherwise with the account's private key,
+// X25519 key agreement or RSA-OAEP), decrypting events, parsing them with stats.js, and opening and
+// sealing roll-ups. The data worker routes every visitor to one worker by secret id, so each worker keeps
+// the CryptoKeys of its visitors for the whole session and never receives a secret twice. Plaintext
+// leaves this worker only as parsed events for the data worker; keys never leave it.
+
+import { parseEvent } from '../../shared/stats.js';
+import {
+  CryptoError,
+  X25519_INFO,
+  accountKeyType,
+  aesChunks,
+  b64urlDecode,
+  concatBytes,
+  expectChunks,
+  isAllZero,
+  parseJSON,
+  symmetricKeyBytes,
+  x25519Chunks,
+  x25519Member,
+} from '../../vault/versioned-cipher.js';
+import { packParsed } from './packing.js';
+import { deriveCacheKeys, openRollup, openWrappedSecret, sealRollup, sealWrappedSecret } from './shared-cache.js';
+
+const subtle = globalThis.crypto.subtle;
+const now = () => performance.timeOrigin + performance.now();
+
+// PKCS#8 prefix of a raw X25519 private key (RFC 8410), as in vault/crypto.js.
+const PKCS8_X25519 = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
+const MISSING = Symbol('missing');
+const RSA_PRIVATE_MEMBERS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
+
+/**
+ * The worker's state and operations; exported as a factory so a test can run it on Node's WebCrypto
+ * without a Worker around it.
+ */
+export function decryptWorker({ subtle: s = subtle } = {}) {
+  let account = null; // {accountId, type, privateKey, recipient, cacheKeys}
+  const secretKeys = new Map(); // secretId → Promise<CryptoKey | null>
+
+  async function init({ accountId, privateJwk, keyEncryptionKey }) {
+    const type = accountKeyType(privateJwk);
+    let privateKey;
+    let recipient = null;
+    if (type === 'x25519') {
+      // Imported once per worker: vault/crypto.js re-imports per call, which costs more than the agreement.
+      privateKey = await s.importKey('pkcs8', concatBytes(PKCS8_X25519, x25519Member(privateJwk, 'd')), { name: 'X25519' }, true, ['deriveBits']);
+      recipient = b64urlDecode((await s.exportKey('jwk', privateKey)).x);
+    } else {
+      const clean = { kty: 'RSA', ext: true };
+      for (const m of RSA_PRIVATE_MEMBERS) if (typeof privateJwk[m] === 'string') clean[m] = privateJwk[m];
+      privateKey = await s.importKey('jwk', clean, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+    }
+    account = { accountId, type, privateKey, recipient, cacheKeys: await deriveCacheKeys(s, keyEncryptionKey, accountId) };
+    return { type };
+  }
+
+  async function unwrapWithAccountKey(cipher) {
+    let plain;
+    if (account.type === 'x25519') {
+      const [sealed, nonce, eph] = x25519Chunks(cipher);
+      const peer = await s.importKey('raw', eph, { name: 'X25519' }, false, []);
+      const shared = new Uint8Array(await s.deriveBits({ name: 'X25519', public: peer }, account.privateKey, 256));
+      if (isAllZero(shared)) throw new CryptoError('The X25519 public key is not usable.');
+      const ikm = await s.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
+      const key = await s.deriveKey(
+        { name: 'HKDF', hash: 'SHA-256', salt: concatBytes(eph, account.recipient), info: X25519_INFO },
+        ikm,
+        { name: 'AES-GCM', length: 256 },
+        false,
+        ['decrypt'],
+      );
+      plain = new Uint8Array(await s.decrypt({ name: 'AES-GCM', iv: nonce }, key, sealed));
+    } else {
+      const [sealed] = expectChunks(cipher, 1, 1);
+      plain = new Uint8Array(await s.decrypt({ name: 'RSA-OAEP' }, account.privateKey, sealed));
+    }
+    const jwk = parseJSON(plain);
+    symmetricKeyBytes(jwk);
+    return jwk;
+  }
+
+  const importSecret = (jwk) => s.importKey('raw', symmetricKeyBytes(jwk), { name: 'AES-GCM' }, false, ['decrypt']);
+
+  /**
+   * Decrypts a batch: `secrets` (account-wrapped) and `shared` (re-wrapped) for visitors new to this
+   * worker, then `events` [{eventId, secretId, payload}]. Returns parsed events (query reduced to
+   * [utm_campaign, utm_source]: a URLSearchParams cannot cross postMessage), fresh re-wraps for the shared cache, and counts.
+   */
+  async function decrypt({ events = [], secrets = {}, shared = {} }) {
+    if (!account) throw new Error('init first');
+    const t0 = now();
+    const rewrapped = {};
+    const report = { unwrapped: 0, fromShared: 0, forged: 0, badSecrets: 0, badEvents: 0, missing: [] };
+    const fresh = [];
+    const ids = new Set([...Object.keys(secrets), ...Object.keys(shared)]);
+    for (const secretId of ids) {
+      if (secretKeys.has(secretId)) continue;
+      const promise = (async () => {
+        if (shared[secretId]) {
+          try {
+            const jwk = await openWrappedSecret(s, account.cacheKeys, account.accountId, secretId, shared[secretId]);
+            report.fromShared++;
+            return await importSecret(jwk);
+          } catch {
+            // A record that fails its tag is ignored; the account-wrapped secret is the truth.
+            report.forged++;
+          }
+        }
+        if (!secrets[secretId]) {
+          // Nothing usable yet: forget the entry so a later batch with the account-wrapped secret retries.
+          secretKeys.delete(secretId);
+          return MISSING;
+        }
+        try {
+          const jwk = await unwrapWithAccountKey(secrets[secretId]);
+          report.unwrapped++;
+          rewrapped[secretId] = await sealWrappedSecret(s, account.cacheKeys, account.accountId, secretId, jwk);
+          return await importSecret(jwk);
+        } catch {
+          report.badSecrets++;
+          return null;
+        }
+      })();
+      secretKeys.set(secretId, promise);
+      fresh.push(promise);
+    }
+    await Promise.all(fresh);
+    const t1 = now();
+    const parsed = [];
+    const results = await Promise.all(
+      events.map(async (event) => {
+        const keyPromise = secretKeys.get(event.secretId);
+        if (!keyPromise) {
+          report.missing.push(event.secretId);
+          return null;
+        }
+        const key = await keyPromise;
+        if (key === MISSING) {
+          report.missing.push(event.secretId);
+          return null;
+        }
+        if (!key) {
+          report.badEvents++;
+          return null;
+        }
+        try {
+          const [sealed, nonce] = aesChunks(event.payload);
+          const plain = new Uint8Array(await s.decrypt({ name: 'AES-GCM', iv: nonce }, key, sealed));
+          return { eventId: event.eventId, secretId: event.secretId, payload: parseJSON(plain) };
+        } catch {
+          report.badEvents++;
+          return null;
+        }
+      }),
+    );
+    for (const item of results) {
+      if (!item) continue;
+      const p = parseEvent({ accountId: account.accountId, ...item });
+      if (!p) continue;
+      // Only what the table keeps crosses postMessage (a URLSearchParams cannot): the two tags metrics read.
+      p.query = [p.query.get('utm_campaign'), p.query.get('utm_source')];
+      p.timestamp = null;
+      parsed.push(p);
+    }
+    const t2 = now();
+    report.missing = [...new Set(report.missing)];
+    return {
+      parsed,
+      rewrapped,
+      report,
+      intervals: { keyAgreement: fresh.length ? [t0, t1] : null, decryption: [t1, t2] },
+    };
+  }
+
+  /** Opens roll-ups [{period, checkpoint, payload}] → {blocks: [{period, checkpoint, encoded}], failed}. */
+  async function openRollups({ items }) {
+    const t0 = now();
+    const blocks = [];
+    const failed = [];
+    await Promise.all(
+      items.map(async ({ period, checkpoint, payload }) => {
+        try {
+          const encoded = await openRollup(s, account.cacheKeys, account.accountId, period, checkpoint, payload);
+          blocks.push({ period, checkpoint, encoded });
+        } catch {
+          failed.push(period);
+        }
+      }),
+    );
+    return { blocks, failed, intervals: { decryption: [t0, now()] } };
+  }
+
+  /** Seals encoded blocks [{period, checkpoint, encoded}] → [{period, checkpoint, payload}]. */
+  async function sealRollups({ items }) {
+    const t0 = now();
+    const sealed = await Promise.all(
+      items.map(async ({ period, checkpoint, encoded }) => ({
+        period,
+        checkpoint,
+        payload: await sealRollup(s, account.cacheKeys, account.accountId, period, checkpoint, encoded),
+      })),
+    );
+    return { sealed, intervals: { storage: [t0, now()] } };
+  }
+
+  return { init, decrypt, openRollups, sealRollups, knownSecrets: () => secretKeys.size };
+}
+
+// In a worker: answer {id, op, args} with {id, result} or {id, error}.
+if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
+  const ops = decryptWorker();
+  globalThis.onmessage = async ({ data }) => {
+    const { id, op, args } = data;
+    try {
+      if (typeof ops[op] !== 'function') throw new Error(`unknown operation ${op}`);
+      const result = await ops[op](args);
+      if (op === 'decrypt') {
+        // Columns, transferred: cloning an object per event would cost more than decrypting it.
+        const { batch, transfer } = packParsed(result.parsed);
+        result.parsed = batch;
+        globalThis.postMessage({ id, result }, transfer);
+      } else globalThis.postMessage({ id, result });
+    } catch (error) {
+      // Never the plaintext or a key: only the error's message (CryptoError messages are generic).
+      globalThis.postMessage({ id, error: String((error && error.message) || error) });
+    }
+  };
+}

@@ -1,0 +1,131 @@
+// The engine's local cache in IndexedDB, one database per account (`offen.engine.<accountId>`).
+//
+// Owns what a reload needs: the sealed day blocks (the roll-up string format of contract 3, so the
+// browser's disk holds nothing the server could not also hold), the checkpoint up to which all of them are
+// complete, and the re-wrapped visitor secrets (so a refresh after a reload never repeats RSA work for a
+// returning visitor). Plaintext never reaches IndexedDB. Where IndexedDB is missing or refuses (private
+// modes, quota), the engine runs without a local cache.
+
+const VERSION = 1;
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error('IndexedDB transaction aborted'));
+  });
+}
+
+export function databaseName(accountId) {
+  return `offen.engine.${accountId}`;
+}
+
+/** The cache of one account, or null when the browser gives us no IndexedDB. */
+export async function openCache(accountId, { indexedDB = globalThis.indexedDB } = {}) {
+  if (!indexedDB) return null;
+  let db;
+  try {
+    const req = indexedDB.open(databaseName(accountId), VERSION);
+    req.onupgradeneeded = () => {
+      const upgrade = req.result;
+      if (!upgrade.objectStoreNames.contains('days')) upgrade.createObjectStore('days', { keyPath: 'period' });
+      if (!upgrade.objectStoreNames.contains('meta')) upgrade.createObjectStore('meta');
+      if (!upgrade.objectStoreNames.contains('wrapped')) upgrade.createObjectStore('wrapped');
+    };
+    db = await request(req);
+  } catch {
+    return null;
+  }
+
+  return {
+    /** `{meta, days}`; meta is null when nothing was stored yet. */
+    async load() {
+      const tx = db.transaction(['meta', 'days'], 'readonly');
+      const [meta, days] = await Promise.all([
+        request(tx.objectStore('meta').get('state')),
+        request(tx.objectStore('days').getAll()),
+      ]);
+      return { meta: meta || null, days: days || [] };
+    },
+
+    /** `{meta, periods}`: the state and the stored periods, without their (large) payloads. */
+    async index() {
+      const tx = db.transaction(['meta', 'days'], 'readonly');
+      const [meta, periods] = await Promise.all([
+        request(tx.objectStore('meta').get('state')),
+        request(tx.objectStore('days').getAllKeys()),
+      ]);
+      return { meta: meta || null, periods: periods || [] };
+    },
+
+    /** The stored days of `periods` (a reload reads a few at a time to bound memory). */
+    async getDays(periods) {
+      const tx = db.transaction('days', 'readonly');
+      const store = tx.objectStore('days');
+      const days = await Promise.all(periods.map((period) => request(store.get(period))));
+      return days.filter(Boolean);
+    },
+
+    /** Changed days, without the state: a flush writes days chunk by chunk and the state last. */
+    async putDays(put) {
+      if (!put.length) return;
+      const tx = db.transaction('days', 'readwrite');
+      const days = tx.objectStore('days');
+      for (const day of put) days.put(day);
+      await done(tx);
+    },
+
+    /** One transaction: the changed days, the periods to drop, and the new state (its checkpoint). */
+    async save({ meta, put = [], drop = [] }) {
+      const tx = db.transaction(['meta', 'days'], 'readwrite');
+      const days = tx.objectStore('days');
+      for (const period of drop) days.delete(period);
+      for (const day of put) days.put(day);
+      tx.objectStore('meta').put(meta, 'state');
+      await done(tx);
+    },
+
+    async putWrapped(entries) {
+      const tx = db.transaction('wrapped', 'readwrite');
+      const store = tx.objectStore('wrapped');
+      for (const [id, value] of entries) store.put(value, id);
+      await done(tx);
+    },
+
+    /** Map secretId → re-wrapped string for the ids found. */
+    async getWrapped(ids) {
+      const tx = db.transaction('wrapped', 'readonly');
+      const store = tx.objectStore('wrapped');
+      const found = new Map();
+      await Promise.all(
+        [...ids].map(async (id) => {
+          const value = await request(store.get(id));
+          if (typeof value === 'string') found.set(id, value);
+        }),
+      );
+      return found;
+    },
+
+    async countWrapped() {
+      const tx = db.transaction('wrapped', 'readonly');
+      return request(tx.objectStore('wrapped').count());
+    },
+
+    async clear() {
+      const tx = db.transaction(['meta', 'days', 'wrapped'], 'readwrite');
+      for (const name of ['meta', 'days', 'wrapped']) tx.objectStore(name).clear();
+      await done(tx);
+    },
+
+    close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// Unit tests of ui/operator/engine/decrypt-worker.js run in-process on Node's WebCrypto (the factory is
+// the worker's body without the Worker around it). Secrets and events are made by the vault's own crypto,
+// so these also check that the worker's fast unwrap path reads exactly what the vault writes.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+
+import { decryptWorker } from '../operator/engine/decrypt-worker.js';
+import { deriveCacheKeys, openWrappedSecret, sealWrappedSecret } from '../operator/engine/shared-cache.js';
+import { webCryptoWith } from '../vault/crypto.js';
+
+const root = new URL('../../tests/fixtures/keys/', import.meta.url);
+const keyFile = (name) => JSON.parse(readFileSync(new URL(name, root), 'utf8'));
+const vault = webCryptoWith(globalThis.crypto);
+const subtle = globalThis.crypto.subtle;
+const ACCOUNT = '9b63c4d8-78a6-4a6c-a3c0-bd8d8a5e2f10';
+const kek = { kty: 'oct', k: Buffer.from(new Uint8Array(32).fill(3)).toString('base64url') };
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ulid = (ms, tail) => {
+  let t = '';
+  for (let i = 0, v = ms; i < 10; i++, v = Math.floor(v / 32)) t = CROCKFORD[v % 32] + t;
+  return t + String(tail).padStart(16, '0');
+};
+const secretIdOf = (n) => createHash('sha256').update(`visitor-${n}`).digest('hex');
+
+async function makeVisitors(publicJwk, count, eventsEach) {
+  const secrets = {};
+  const jwks = {};
+  const events = [];
+  for (let v = 0; v < count; v++) {
+    const secretId = secretIdOf(v);
+    const jwk = await vault.createUserSecret();
+    jwks[secretId] = jwk;
+    secrets[secretId] = await vault.wrapUserSecret(publicJwk, jwk);
+    for (let e = 0; e < eventsEach; e++) {
+      const payload = {
+        type: 'PAGEVIEW',
+        href: `https://site.example/p${e}/`,
+        rawHref: e === 0 ? `https://site.example/p0/?utm_campaign=spring&utm_source=news` : null,
+        referrer: e === 0 ? 'https://www.google.com/' : `https://site.example/p${e - 1}/`,
+        pageload: 100 + v,
+        isMobile: v % 2 === 0,
+        timestamp: '2026-11-20T10:00:00.000Z',
+        sessionId: `s-${v}`,
+        geo: 'DE',
+      };
+      events.push({ eventId: ulid(Date.UTC(2026, 10, 20, 10, v, e), v * 10 + e), secretId, payload: await vault.encryptJSON(jwk, payload) });
+    }
+  }
+  return { secrets, jwks, events };
+}
+
+for (const [type, file] of [['x25519', 'x25519-1.json'], ['rsa', 'rsa-1.json']]) {
+  describe(`decrypt worker, ${type} account`, () => {
+    it('unwraps with the account key, decrypts and parses, and re-wraps for the shared cache', async () => {
+      const pair = keyFile(file);
+      const worker = decryptWorker({ subtle });
+      assert.deepEqual(await worker.init({ accountId: ACCOUNT, privateJwk: pair.private, keyEncryptionKey: kek }), { type });
+      const { secrets, jwks, events } = await makeVisitors(pair.public, 3, 2);
+      const out = await worker.decrypt({ events, secrets });
+      assert.equal(out.report.unwrapped, 3);
+      assert.equal(out.report.badEvents, 0);
+      assert.equal(out.parsed.length, 6);
+      const first = out.parsed.find((p) => p.eventId === events[0].eventId);
+      assert.equal(first.url, 'https://site.example/p0/');
+      assert.equal(first.referrer, 'Google');
+      assert.deepEqual(first.query, ['spring', 'news'], 'the tags the table keeps, cloneable');
+      assert.equal(out.parsed.find((p) => p.eventId === events[1].eventId).query[0], null);
+      assert.equal(first.accountId, ACCOUNT);
+      // The re-wraps open to the visitors' keys under the account's shared-cache key.
+      const cacheKeys = await deriveCacheKeys(subtle, kek, ACCOUNT);
+      for (const [secretId, text] of Object.entries(out.rewrapped)) {
+        assert.equal((await openWrappedSecret(subtle, cacheKeys, ACCOUNT, secretId, text)).k, jwks[secretId].k);
+      }
+      assert.equal(Object.keys(out.rewrapped).length, 3);
+      assert.ok(out.intervals.keyAgreement[1] >= out.intervals.keyAgreement[0]);
+    });
+
+    it('prefers a shared re-wrap, ignores a forged one, and reports visitors without any secret', async () => {
+      const pair = keyFile(file);
+      const worker = decryptWorker({ subtle });
+      await worker.init({ accountId: ACCOUNT, privateJwk: pair.private, keyEncryptionKey: kek });
+      const { secrets, jwks, events } = await makeVisitors(pair.public, 3, 1);
+      const cacheKeys = await deriveCacheKeys(subtle, kek, ACCOUNT);
+      const [a, b, c] = Object.keys(secrets);
+      const shared = {
+        [a]: await sealWrappedSecret(subtle, cacheKeys, ACCOUNT, a, jwks[a]),
+        // A record the server moved from visitor a to visitor b: its AAD names a, so it fails.
+        [b]: await sealWrappedSecret(subtle, cacheKeys, ACCOUNT, a, jwks[a]),
+      };
+      const out = await worker.decrypt({ events, shared, secrets: { [b]: secrets[b] } });
+      assert.equal(out.report.fromShared, 1);
+      assert.equal(out.report.forged, 1);
+      assert.equal(out.report.unwrapped, 1, 'b falls back to the account-wrapped secret');
+      assert.deepEqual(out.report.missing, [c]);
+      assert.equal(out.parsed.length, 2);
+      assert.deepEqual(Object.keys(out.rewrapped), [b]);
+      // Later batches reuse the keys the worker holds, and c can still arrive.
+      const again = await worker.decrypt({ events, secrets: { [c]: secrets[c] } });
+      assert.equal(again.parsed.length, 3);
+      assert.equal(again.report.unwrapped, 1);
+      assert.equal(worker.knownSecrets(), 3);
+    });
+
+    it('counts tampered events and secrets without stopping', async () => {
+      const pair = keyFile(file);
+      const worker = decryptWorker({ subtle });
+      await worker.init({ accountId: ACCOUNT, privateJwk: pair.private, keyEncryptionKey: kek });
+      const { secrets, events } = await makeVisitors(pair.public, 2, 2);
+      const [a, b] = Object.keys(secrets);
+      const broken = secrets[b].replace(/ (.)/, (_, ch) => ' ' + (ch === 'A' ? 'B' : 'A'));
+      events[0].payload = events[0].payload.replace(/ (.)/, (_, ch) => ' ' + (ch === 'A' ? 'B' : 'A'));
+      const out = await worker.decrypt({ events, secrets: { [a]: secrets[a], [b]: broken } });
+      assert.equal(out.report.badSecrets, 1);
+      assert.equal(out.report.badEvents, 3, 'one tampered event of a, both events of b');
+      assert.equal(out.parsed.length, 1);
+    });
+  });
+}
