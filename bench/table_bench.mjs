@@ -152,6 +152,12 @@ function dayEvents(dayNumber, count) {
   return out;
 }
 
+/** CPU time of this process in ms (all its threads): on a shared machine, next to wall time. */
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -184,6 +190,7 @@ const log = (line) => {
 // Generation is not timed: only addParsedEvents is. Each day's input is dropped after it is added.
 const table = new EventTable();
 let buildMs = 0;
+let buildCpuMs = 0;
 const subsetParsed = [];
 let pending = [];
 const byTimeThenId = (a, b) => a.time - b.time || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
@@ -198,13 +205,17 @@ for (let d = 0; d < DAYS; d += 1) {
       const page = pending.slice(0, PAGE);
       pending = pending.slice(PAGE);
       const t0 = performance.now();
+      const c0 = cpuMs();
       table.addParsedEvents(page);
       buildMs += performance.now() - t0;
+      buildCpuMs += cpuMs() - c0;
     }
   } else {
     const t0 = performance.now();
+    const c0 = cpuMs();
     table.addParsedEvents(events);
     buildMs += performance.now() - t0;
+    buildCpuMs += cpuMs() - c0;
   }
   // Keep the newest events for the baseline (as raw events below).
   subsetParsed.push(...events);
@@ -227,7 +238,12 @@ report.dictionaryEntries = {
 };
 log(`build: ${table.size} events, ${report.dictionaryEntries.secrets} users, ${table.days().length} days`);
 report.buildMicrosPerEvent = +((buildMs * 1000) / table.size).toFixed(2);
-log(`build: ${report.buildMs} ms (${report.buildMicrosPerEvent} µs/event, ${PAGE ? `pages of ${PAGE}` : "one call per day"})`);
+report.buildCpuMs = Math.round(buildCpuMs);
+log(
+  `build: ${report.buildMs} ms (${report.buildMicrosPerEvent} µs/event, ` +
+    `${PAGE ? `pages of ${PAGE}` : "one call per day"}; ` +
+    `cpu ${report.buildCpuMs} ms)`,
+);
 
 const QUERIES = [
   ["7 days", { range: 7, resolution: "days" }],
@@ -305,6 +321,8 @@ log(`memory: whole table with its dictionaries ${report.heapBytesPerEvent} bytes
   const stringifyRuns = [];
   const parseRuns = [];
   const decodeRuns = [];
+  const encodeCpuRuns = [];
+  const decodeCpuRuns = [];
   let jsonBytes = 0;
   let gzipBytes = 0;
   let copy = null;
@@ -313,11 +331,15 @@ log(`memory: whole table with its dictionaries ${report.heapBytesPerEvent} bytes
     let stringifyMs = 0;
     let parseMs = 0;
     let decodeMs = 0;
+    let encodeCpu = 0;
+    let decodeCpu = 0;
     copy = new EventTable();
     for (const day of table.days()) {
       let t0 = performance.now();
+      let c0 = cpuMs();
       const obj = table.encodeDay(day);
       encodeMs += performance.now() - t0;
+      encodeCpu += cpuMs() - c0;
       t0 = performance.now();
       const text = JSON.stringify(obj);
       stringifyMs += performance.now() - t0;
@@ -329,25 +351,32 @@ log(`memory: whole table with its dictionaries ${report.heapBytesPerEvent} bytes
       const parsed = JSON.parse(text);
       parseMs += performance.now() - t0;
       t0 = performance.now();
+      c0 = cpuMs();
       copy.addEncodedBlock(parsed);
       decodeMs += performance.now() - t0;
+      decodeCpu += cpuMs() - c0;
     }
     encodeRuns.push(encodeMs);
     stringifyRuns.push(stringifyMs);
     parseRuns.push(parseMs);
     decodeRuns.push(decodeMs);
+    encodeCpuRuns.push(encodeCpu);
+    decodeCpuRuns.push(decodeCpu);
   }
   assert.equal(copy.size, table.size);
   report.encodeMs = Math.round(median(encodeRuns));
   report.stringifyMs = Math.round(median(stringifyRuns));
   report.decodeMs = Math.round(median(decodeRuns));
   report.parseMs = Math.round(median(parseRuns));
+  report.encodeCpuMs = Math.round(median(encodeCpuRuns));
+  report.decodeCpuMs = Math.round(median(decodeCpuRuns));
   report.blockJsonBytesPerEvent = +(jsonBytes / table.size).toFixed(1);
   report.blockGzipBytesPerEvent = +(gzipBytes / table.size).toFixed(1);
   log(
     `blocks: encodeDay ${report.encodeMs} ms (+ JSON.stringify ${report.stringifyMs} ms), ` +
       `addEncodedBlock ${report.decodeMs} ms (+ JSON.parse ${report.parseMs} ms) for all days; ` +
-      `${report.blockJsonBytesPerEvent} bytes/event as JSON, ${report.blockGzipBytesPerEvent} gzipped`,
+      `${report.blockJsonBytesPerEvent} bytes/event as JSON, ${report.blockGzipBytesPerEvent} gzipped; ` +
+      `cpu: encodeDay ${report.encodeCpuMs} ms, addEncodedBlock ${report.decodeCpuMs} ms`,
   );
 })();
 

@@ -86,6 +86,10 @@ class JsonErrors:
                 status = status_for(err)
                 if status >= 500:
                     logger.error("%s %s failed: %s", route.method, route.rule, err)
+                if isinstance(err, errors.MailError):
+                    # The reason names the mail server and its answer: that is for the
+                    # operator's log, not for whoever asked for a reset link.
+                    err = errors.MailError("the email could not be sent; the server log has the reason")
                 return _keep_cookies(response_for(err, status))
             except Exception:
                 # No request data in the log line: it could hold cookies or ids.

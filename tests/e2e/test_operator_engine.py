@@ -134,7 +134,7 @@ def tab(browser: Any) -> Iterator[Any]:
 
 
 OPEN_SCRIPT = """
-async ({accountId, email, password, query, events, login, pageSize}) => {
+async ({accountId, email, password, query, events, login, pageSize, stepDays}) => {
   if (login) {
     const response = await fetch('/api/login', {
       method: 'POST', headers: {'Content-Type': 'application/json'},
@@ -148,7 +148,7 @@ async ({accountId, email, password, query, events, login, pageSize}) => {
   const progress = [];
   const reports = [];
   const engine = await openAccount({
-    accountId, pageSize, onProgress: (p) => progress.push(p), onReport: (r) => reports.push(r),
+    accountId, pageSize, stepDays, onProgress: (p) => progress.push(p), onReport: (r) => reports.push(r),
   });
   const now = Date.now();
   const result = await engine.query({...query, now});
@@ -173,6 +173,8 @@ def open_engine(page: Any, server: EngineServer, events: list[dict] | None, *, l
             "events": events,
             "login": login,
             "pageSize": PAGE_SIZE,
+            # Two days per step: reloads and write-backs walk several steps, as at 180 days.
+            "stepDays": 2,
         },
     )
 

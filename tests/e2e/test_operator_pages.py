@@ -13,6 +13,7 @@ data they create themselves (each uses its own operator where it changes credent
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import json
@@ -22,12 +23,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from appliance import keys
 from tests.e2e.axe import assert_no_axe_violations
 from tests.e2e.sites import OffenClient, OffenServer, _OffenProcess
 from tests.realserver import run_offen
@@ -35,6 +38,7 @@ from tests.realserver import run_offen
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PASSWORD = "operator pages password 1"
+SIGNING_SECRET = bytes(range(16))
 ADMIN = "admin@pages.test"
 KEYS = "keys@pages.test"  # changes its email and password
 EXISTING = "existing@pages.test"  # a viewer of Alpha, later invited to all accounts
@@ -107,6 +111,8 @@ class OperatorServer(OffenServer):
             OFFEN_SMTP_PORT=str(smtp_port),
             OFFEN_SMTP_AUTHTYPE="NOAUTH",
             OFFEN_SMTP_SENDER="no-reply@pages.test",
+            # Known to the tests so they can sign links that have expired (no waiting 24 h).
+            OFFEN_SECRET=base64.b64encode(SIGNING_SECRET).decode(),
         )
         self.seed = seed
         self.names = dict(zip(NAMES, self.account_ids, strict=True))
@@ -373,6 +379,42 @@ def test_forgot_and_reset_through_the_mailed_link(server, inbox, page):
     assert "reset" in page.get_by_test_id("flash").text_content()
     login(page, origin, RESETTER, "a brand new password")
     assert page.url == f"{origin}/auditorium/{server.names['Alpha site']}/"
+
+
+def test_expired_reset_and_invitation_links_are_refused(server, page):
+    """Links signed with the instance's secret, but older than their lifetime (24 h, 7 days)."""
+    origin = server.origin
+    now = datetime.now(UTC)
+    reset = keys.sign(
+        "reset-password",
+        {"token": keys.b64url_encode(bytes(32)), "email": RESETTER, "accountUserId": str(uuid.uuid4())},
+        SIGNING_SECRET,
+        now - timedelta(hours=25),
+    )
+    page.goto(f"{origin}/reset-password/{reset}/")
+    page.get_by_test_id("reset/email").fill(RESETTER)
+    page.get_by_test_id("reset/password").fill("a brand new password")
+    page.get_by_test_id("reset/repeat").fill("a brand new password")
+    page.get_by_test_id("reset/submit").click()
+    assert "invalid or has expired" in alert_text(page, "reset")
+    invitee = "late@pages.test"
+    join = keys.sign("join", {"email": invitee}, SIGNING_SECRET, now - timedelta(days=8))
+    page.goto(f"{origin}/join/{join}/")
+    page.get_by_test_id("join/email").fill(invitee)
+    page.get_by_test_id("join/password").fill("a brand new password")
+    page.get_by_test_id("join/repeat").fill("a brand new password")
+    page.get_by_test_id("join/submit").click()
+    assert "invalid or has expired" in alert_text(page, "join")
+    # The same links signed now are read (they fail later, for their made-up content, not their age).
+    fresh = keys.sign("join", {"email": invitee}, SIGNING_SECRET, now)
+    page.goto(f"{origin}/join/{fresh}/")
+    page.get_by_test_id("join/email").fill(invitee)
+    page.get_by_test_id("join/password").fill("a brand new password")
+    page.get_by_test_id("join/repeat").fill("a brand new password")
+    page.get_by_test_id("join/submit").click()
+    page.wait_for_timeout(500)
+    error = page.get_by_test_id("join/error").text_content() or ""
+    assert "invalid or has expired" not in error
 
 
 # --------------------------------------------------------------------------- invitations and roles

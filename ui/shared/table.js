@@ -419,6 +419,23 @@ function idString(time, a, b, c) {
   return String.fromCharCode.apply(null, ID_CODES);
 }
 
+const CROCKFORD_CODES = Uint8Array.from(CROCKFORD, (ch) => ch.charCodeAt(0));
+
+/** The canonical ULID of (time, a, b, c) as ASCII codes into bytes[at..at + 26), with integer arithmetic. */
+function putId(bytes, at, time, a, b, c) {
+  const high = Math.floor(time / 0x2000000); // the first 5 characters: 25 bits each half
+  const low = time - high * 0x2000000;
+  for (let k = 0; k < 5; k += 1) {
+    bytes[at + k] = CROCKFORD_CODES[(high >>> (20 - 5 * k)) & 31];
+    bytes[at + 5 + k] = CROCKFORD_CODES[(low >>> (20 - 5 * k)) & 31];
+  }
+  for (let k = 0; k < 6; k += 1) {
+    bytes[at + 10 + k] = CROCKFORD_CODES[(a >>> (25 - 5 * k)) & 31];
+    bytes[at + 16 + k] = CROCKFORD_CODES[(b >>> (25 - 5 * k)) & 31];
+  }
+  for (let k = 0; k < 4; k += 1) bytes[at + 22 + k] = CROCKFORD_CODES[(c >>> (15 - 5 * k)) & 31];
+}
+
 /** Order of two rows given as (absolute time, a, b, c): time, then id text (numbers when both canonical). */
 function compareKeys(oddIds, t1, a1, b1, c1, t2, a2, b2, c2) {
   if (t1 !== t2) return t1 - t2;
@@ -467,6 +484,16 @@ class Dict {
     return this.values[id];
   }
 
+  getMany(ids) {
+    return ids.map((id) => this.values[id]);
+  }
+
+  internMany(values) {
+    const ids = new Uint32Array(values.length + 1);
+    for (let k = 0; k < values.length; k += 1) ids[k + 1] = this.intern(values[k]);
+    return ids;
+  }
+
   get size() {
     return this.values.length;
   }
@@ -477,23 +504,26 @@ for (let i = 0; i < 16; i += 1) HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
 const HEX_CODES = Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
 const KEY = new Uint32Array(8); // the words of the last parsed compact value
 
+/** Hex digits s[from..to) -> KEY[word]; false on anything but 0-9a-f (no branch per digit). */
 function hexWords(s, from, to, word) {
   let v = 0;
+  let bad = 0;
   for (let j = from; j < to; j += 1) {
     const code = s.charCodeAt(j);
-    const d = code < 128 ? HEX_VALUE[code] : -1;
-    if (d < 0) return false;
-    v = (v << 4) | d;
+    const d = HEX_VALUE[code & 127];
+    bad |= d | (code >> 7); // negative when a digit is not hex or the code is not ASCII
+    v = (v << 4) | (d & 15);
   }
   KEY[word] = v;
-  return true;
+  return bad >= 0;
 }
 
 /** 64 lower-case hex digits (a secret id) -> KEY[0..7]. */
 function parseHex64(s) {
   if (s.length !== 64) return false;
-  for (let w = 0; w < 8; w += 1) if (!hexWords(s, w * 8, w * 8 + 8, w)) return false;
-  return true;
+  let ok = true;
+  for (let w = 0; w < 8; w += 1) ok = hexWords(s, w * 8, w * 8 + 8, w) && ok;
+  return ok;
 }
 
 /** A lower-case UUID (8-4-4-4-12, a session id) -> KEY[0..3]. */
@@ -511,6 +541,27 @@ function parseUuid(s) {
   KEY[1] = (high1 << 16) | KEY[1];
   KEY[2] = (high2 << 16) | KEY[2];
   return true;
+}
+
+// Where hex digit k of a value goes in its text.
+const HEX64_POSITIONS = Uint8Array.from({ length: 64 }, (_, k) => k);
+const UUID_POSITIONS = Uint8Array.from({ length: 32 }, (_, k) => k + (k >= 8) + (k >= 12) + (k >= 16) + (k >= 20));
+
+// Many ids as text at once: ASCII codes into one byte array, one decode, then slices (no per-id
+// String.fromCharCode.apply, which is most of the cost of writing a block).
+const ASCII = new TextDecoder();
+let textBytes = new Uint8Array(4096);
+
+function textBuffer(size) {
+  if (textBytes.length < size) textBytes = new Uint8Array(Math.max(size, textBytes.length * 2));
+  return textBytes;
+}
+
+function sliceText(bytes, count, width) {
+  const text = ASCII.decode(bytes.subarray(0, count * width));
+  const out = new Array(count);
+  for (let k = 0; k < count; k += 1) out[k] = text.slice(k * width, k * width + width);
+  return out;
 }
 
 const HEX64_CODES = new Array(64).fill(48);
@@ -533,7 +584,6 @@ function putHex(word, at, digits, codes = HEX64_CODES) {
 class CompactDict {
   constructor(kind) {
     this.width = kind === "hex64" ? 8 : 4;
-    this.parse = kind === "hex64" ? parseHex64 : parseUuid;
     this.dashes = kind !== "hex64";
     this.count = 1;
     this.words = new Uint32Array(1024 * this.width);
@@ -553,10 +603,39 @@ class CompactDict {
   intern(value) {
     if (value == null) return 0;
     if (value === this.last) return this.lastId;
-    const id = typeof value === "string" && this.parse(value) ? this.internKey() : this.internOther(value);
+    const compact = typeof value === "string" && (this.dashes ? parseUuid(value) : parseHex64(value));
+    const id = compact ? this.internKey() : this.internOther(value);
     this.last = value;
     this.lastId = id;
     return id;
+  }
+
+  /**
+   * Ids of many values at once (a block's dictionary): room for all of them is made first, so the arrays
+   * grow and the index is rebuilt at most once per block.
+   */
+  internMany(values) {
+    const count = values.length;
+    const ids = new Uint32Array(count + 1);
+    this.reserve(this.count + count);
+    for (let k = 0; k < count; k += 1) {
+      const value = values[k];
+      const compact = typeof value === "string" && (this.dashes ? parseUuid(value) : parseHex64(value));
+      ids[k + 1] = value == null ? 0 : compact ? this.internKey() : this.internOther(value);
+    }
+    return ids;
+  }
+
+  /** Room for `total` ids without growing the words or rebuilding the index. */
+  reserve(total) {
+    if (total * this.width > this.words.length) {
+      const next = new Uint32Array(Math.ceil(total * 1.25) * this.width);
+      next.set(this.words);
+      this.words = next;
+    }
+    let slots = this.slots.length;
+    while (total * 10 > slots * 6) slots *= 2;
+    if (slots !== this.slots.length) this.rehash(slots);
   }
 
   hashKey() {
@@ -589,9 +668,10 @@ class CompactDict {
       slot = (slot + 1) & mask;
     }
     const id = this.newId();
-    this.words.set(KEY.subarray(0, width), id * width);
+    const target = this.words;
+    for (let w = 0, at = id * width; w < width; w += 1) target[at + w] = KEY[w];
     this.slots[slot] = id;
-    if (this.count * 10 > this.slots.length * 6) this.rehash();
+    if (this.count * 10 > this.slots.length * 6) this.rehash(this.slots.length * 2);
     return id;
   }
 
@@ -620,8 +700,8 @@ class CompactDict {
     return id;
   }
 
-  rehash() {
-    const slots = new Int32Array(this.slots.length * 2);
+  rehash(size) {
+    const slots = new Int32Array(size);
     const mask = slots.length - 1;
     const width = this.width;
     for (let id = 1; id < this.count; id += 1) {
@@ -632,6 +712,38 @@ class CompactDict {
       slots[slot] = id;
     }
     this.slots = slots;
+  }
+
+  /** The values of many ids (none 0) at once. */
+  getMany(ids) {
+    const count = ids.length;
+    const width = this.dashes ? 36 : 64;
+    const bytes = textBuffer(count * width);
+    const words = this.words;
+    const w = this.width;
+    const positions = this.dashes ? UUID_POSITIONS : HEX64_POSITIONS;
+    for (let k = 0; k < count; k += 1) {
+      const at = ids[k] * w;
+      const base = k * width;
+      if (this.dashes) {
+        bytes[base + 8] = 45;
+        bytes[base + 13] = 45;
+        bytes[base + 18] = 45;
+        bytes[base + 23] = 45;
+      }
+      for (let q = 0; q < w; q += 1) {
+        const word = words[at + q];
+        for (let d = 0; d < 8; d += 1) bytes[base + positions[q * 8 + d]] = HEX_CODES[(word >>> (28 - 4 * d)) & 15];
+      }
+    }
+    const out = sliceText(bytes, count, width);
+    if (this.otherValues) {
+      for (let k = 0; k < count; k += 1) {
+        const other = this.otherValues.get(ids[k]);
+        if (other !== undefined) out[k] = other;
+      }
+    }
+    return out;
   }
 
   get(id) {
@@ -705,6 +817,8 @@ function findRow(seg, time, a, b, c) {
   }
   return -1;
 }
+
+const STAGING_KEEP = 1 << 16;
 
 /** Typed rows waiting to be merged into segments (reused between calls). */
 class Staging {
@@ -800,6 +914,7 @@ export class EventTable {
     const st = this.stage(events);
     const seg = newSegment(start / DAY, events.length);
     this.mergeInto(seg, st, 0, events.length);
+    if (st.cap > STAGING_KEEP) this.staging = null;
     this.replaceSegment(start / DAY, seg, block.checkpoint ?? null);
   }
 
@@ -811,10 +926,7 @@ export class EventTable {
     dicts.push(this.campaigns, this.sources, this.geos);
     const local = {};
     BLOCK_FIELDS.forEach((f, k) => {
-      const values = obj.dict[f];
-      const ids = new Uint32Array(values.length + 1);
-      for (let j = 0; j < values.length; j += 1) ids[j + 1] = dicts[k].intern(values[j]);
-      local[f] = ids;
+      local[f] = dicts[k].internMany(obj.dict[f]);
     });
     const col = obj.col;
     const ids = obj.ids;
@@ -914,6 +1026,8 @@ export class EventTable {
       touched.add(seg);
       x = y;
     }
+    // A page far larger than the engine's (a whole account at once) leaves no staging arrays behind.
+    if (st.cap > STAGING_KEEP) this.staging = null;
     // Days no longer written to give back their spare capacity; the newest day (today) keeps it.
     const newest = this.sorted[this.sorted.length - 1];
     for (const seg of this.open) {
@@ -1018,7 +1132,7 @@ export class EventTable {
       const stamp = this.buffer("encodeStamp", Uint32Array, size);
       const localOf = this.buffer("encodeLocal", Uint32Array, size);
       const token = this.tokens(1);
-      const values = [];
+      const firsts = [];
       const out = new Array(n);
       for (let i = 0; i < n; i += 1) {
         const id = global[i];
@@ -1028,12 +1142,12 @@ export class EventTable {
         }
         if (stamp[id] !== token) {
           stamp[id] = token;
-          values.push(source.get(id));
-          localOf[id] = values.length;
+          firsts.push(id);
+          localOf[id] = firsts.length;
         }
         out[i] = localOf[id];
       }
-      dict[field] = values;
+      dict[field] = source.getMany(firsts);
       col[field] = out;
     };
     const viaTuple = (field, source, map) => {
@@ -1056,16 +1170,20 @@ export class EventTable {
     viaTuple("campaign", this.campaigns, this.tupleCampaign);
     viaTuple("source", this.sources, this.tupleSource);
     viaTuple("geo", this.geos, this.tupleGeo);
-    const ids = new Array(n);
     const pageload = new Array(n);
     const mobile = new Array(n);
-    let odd = false;
     for (let i = 0; i < n; i += 1) {
-      if (seg.a[i] === ODD_ID) odd = true;
-      ids[i] = this.idAt(seg, i);
       pageload[i] = this.loadAt(seg, i);
       mobile[i] = this.tupleMobile[tuple[i]];
     }
+    const bytes = textBuffer(n * 26);
+    let odd = false;
+    for (let i = 0; i < n; i += 1) {
+      if (seg.a[i] === ODD_ID) odd = true;
+      else putId(bytes, i * 26, seg.start + seg.t[i], seg.a[i], seg.b[i], seg.c[i]);
+    }
+    const ids = sliceText(bytes, n, 26);
+    if (odd) for (let i = 0; i < n; i += 1) if (seg.a[i] === ODD_ID) ids[i] = this.oddIds[seg.b[i]];
     return {
       v: BLOCK_VERSION,
       day: seg.day,

@@ -104,6 +104,26 @@ for (const [type, file] of [['x25519', 'x25519-1.json'], ['rsa', 'rsa-1.json']])
       assert.equal(worker.knownSecrets(), 3);
     });
 
+    it('keeps CryptoKeys only for the visitors seen last, and still decrypts the others', async () => {
+      const pair = keyFile(file);
+      const worker = decryptWorker({ subtle, keyCache: 2 });
+      await worker.init({ accountId: ACCOUNT, privateJwk: pair.private, keyEncryptionKey: kek });
+      const { secrets, events } = await makeVisitors(pair.public, 5, 2);
+      const out = await worker.decrypt({ events, secrets });
+      assert.equal(out.parsed.length, 10);
+      assert.equal(worker.cachedKeys(), 2, 'a bounded number of CryptoKeys');
+      assert.equal(worker.knownSecrets(), 5, 'every visitor secret is still known');
+      // A later page of the same visitors: no unwrap again, every event decrypts through a re-import.
+      const again = await worker.decrypt({ events });
+      assert.equal(again.report.unwrapped, 0);
+      assert.equal(again.report.missing.length, 0);
+      assert.equal(again.parsed.length, 10);
+      assert.deepEqual(
+        again.parsed.map((p) => p.eventId).sort(),
+        events.map((e) => e.eventId).sort(),
+      );
+    });
+
     it('counts tampered events and secrets without stopping', async () => {
       const pair = keyFile(file);
       const worker = decryptWorker({ subtle });

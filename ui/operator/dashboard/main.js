@@ -309,6 +309,7 @@ export function mountDashboard(root, ctx) {
           ms: outcome.ms ?? afterRefresh - started,
           added: outcome.added ?? 0,
           removed: outcome.removed ?? 0,
+          busy: outcome.busy ?? null, // the engine's per-stage busy time of this refresh (benchmarks)
           renderMs,
           totalMs: win.performance.now() - started,
         };

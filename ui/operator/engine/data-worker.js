@@ -149,6 +149,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
   let account;
   let nowFn = () => Date.now();
   let pageSize = EVENT_PAGE;
+  let daysPerStep = DAYS_PER_STEP;
   let checkpoint = null; // the highest sequence folded into the table
   let stages;
   const sentSecrets = new Set(); // visitors whose secret a worker already holds (or failed for good)
@@ -415,6 +416,49 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     return accepted;
   }
 
+  /**
+   * Opens and loads day records a few days at a time: `read(periods)` → Promise<[{period, checkpoint,
+   * payload}]>. Step i + 1 is read and opened in the pool while step i is loaded into the table, and only
+   * two steps of payloads and opened blocks exist at a time (all 180 days of a 1M account at once cost
+   * hundreds of MB). With `stopOnFailure` (the local cache) the first failed step ends the walk.
+   * Returns {accepted: Map period → checkpoint, failed: [period], error, complete}.
+   */
+  async function loadInSteps(periods, read, { stopOnFailure = false } = {}) {
+    const steps = [];
+    for (let i = 0; i < periods.length; i += daysPerStep) steps.push(periods.slice(i, i + daysPerStep));
+    const run = (list) =>
+      read(list)
+        .then((records) => openBlocks(records))
+        .then(
+          (opened) => ({ ...opened, expected: list.length }),
+          (error) => ({ error }),
+        );
+    const accepted = new Map();
+    const failed = [];
+    let error = null;
+    let complete = true;
+    let next = steps.length ? run(steps[0]) : null;
+    for (let i = 0; i < steps.length; i++) {
+      const current = await next;
+      next = i + 1 < steps.length ? run(steps[i + 1]) : null;
+      if (current.error) {
+        error = current.error;
+        failed.push(...steps[i]);
+      } else {
+        failed.push(...current.failed);
+        const added = addBlocks(current.blocks);
+        for (const [period, cp] of added) accepted.set(period, cp);
+        if (added.size !== current.expected) complete = false;
+      }
+      if (stopOnFailure && (error || !complete || failed.length)) {
+        if (next) await next;
+        complete = false;
+        break;
+      }
+    }
+    return { accepted, failed, error, complete: complete && !error && !failed.length };
+  }
+
   async function loadFromCache(w) {
     let index;
     try {
@@ -424,35 +468,13 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     }
     const { meta, periods } = index;
     if (!meta || meta.v !== CACHE_VERSION || !meta.checkpoint) return false;
-    const steps = [];
     const wanted = periods.filter((period) => period >= w.cutoffDay);
-    for (let i = 0; i < wanted.length; i += DAYS_PER_STEP) steps.push(wanted.slice(i, i + DAYS_PER_STEP));
-    // Read and open step i + 1 while step i is loaded into the table: IndexedDB, the decryption pool and
-    // the table overlap, and only two steps of payloads exist at a time.
-    const read = (list) =>
-      stages
-        .time('storage', cache.getDays(list))
-        .then((days) => openBlocks(days))
-        .then(
-          (opened) => ({ ...opened, expected: list.length }),
-          (error) => ({ error }),
-        );
-    let next = steps.length ? read(steps[0]) : null;
-    for (let i = 0; i < steps.length; i++) {
-      const current = await next;
-      next = i + 1 < steps.length ? read(steps[i + 1]) : null;
-      if (current.error || current.failed.length || current.blocks.length !== current.expected) {
-        // Another key (a re-created account) or a damaged store: start over from the network.
-        if (next) await next;
-        report('local-cache', { failed: current.error ? String(current.error.message) : current.failed.length });
-        await cache.clear().catch(() => {});
-        return false;
-      }
-      const accepted = addBlocks(current.blocks);
-      if (accepted.size !== current.blocks.length) {
-        if (next) await next;
-        return false;
-      }
+    const loaded = await loadInSteps(wanted, (list) => stages.time('storage', cache.getDays(list)), { stopOnFailure: true });
+    if (!loaded.complete) {
+      // Another key (a re-created account) or a damaged store: start over from the network.
+      report('local-cache', { failed: loaded.error ? String(loaded.error.message) : loaded.failed.length });
+      await cache.clear().catch(() => {});
+      return false;
     }
     checkpoint = meta.checkpoint;
     for (const [period, cp] of meta.serverDays || []) serverDays.set(period, cp);
@@ -467,13 +489,23 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     ]);
     sharedWrapped = wrapped;
     for (const [id, value] of wrapped) localWrapped.set(id, value);
-    const usable = rollups.filter((r) => r.period >= w.firstDay && r.period <= w.lastClosedDay);
-    const { blocks, failed } = await openBlocks(usable);
+    const usable = new Map();
+    for (const r of rollups) if (r.period >= w.firstDay && r.period <= w.lastClosedDay) usable.set(r.period, r);
+    rollups.length = 0;
+    // Each step takes its records out of `usable`, so their payloads can be collected once opened.
+    const take = (list) =>
+      Promise.resolve(
+        list.map((period) => {
+          const record = usable.get(period);
+          usable.delete(period);
+          return record;
+        }),
+      );
+    const { accepted: checkpoints, failed } = await loadInSteps([...usable.keys()], take);
     if (failed.length) {
       counters.forgedRollups += failed.length;
       report('forged-rollups', { periods: failed });
     }
-    const checkpoints = addBlocks(blocks);
     for (const [period, cp] of checkpoints) serverDays.set(period, cp);
     for (const period of checkpoints.keys()) localDirty.add(period);
     // Up to today: today never has a roll-up, so its events (whose sequences may be below every
@@ -484,12 +516,13 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     return checkpoints.size ? 'shared' : 'network';
   }
 
-  async function open({ accountId, keyEncryptionKey, now, workers, workerUrl, pageSize: requested }) {
+  async function open({ accountId, keyEncryptionKey, now, workers, workerUrl, pageSize: requested, stepDays }) {
     return serial(async () => {
       const started = clock();
       stages = stageClock();
       if (typeof now === 'number') nowFn = () => now;
       if (Number.isInteger(requested) && requested > 0 && requested <= 10000) pageSize = requested;
+      if (Number.isInteger(stepDays) && stepDays > 0 && stepDays <= 64) daysPerStep = stepDays;
       client = accountClient({ fetch: doFetch, accountId });
       account = await stages.time('download', fetchAccount(client));
       const privateJwk = await webCryptoWith(globalThis.crypto).decryptJSON(keyEncryptionKey, account.encryptedPrivateKey);
@@ -618,7 +651,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       return pool.spread('sealRollups', items, (slice) => ({ items: slice }));
     };
     const steps = [];
-    if (snapshot) for (let i = 0; i < periods.length; i += DAYS_PER_STEP) steps.push(periods.slice(i, i + DAYS_PER_STEP));
+    if (snapshot) for (let i = 0; i < periods.length; i += daysPerStep) steps.push(periods.slice(i, i + daysPerStep));
     let next = steps.length ? seal(steps[0]) : null;
     for (let i = 0; i < steps.length; i++) {
       const results = await next;

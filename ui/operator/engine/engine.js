@@ -53,10 +53,10 @@ function channel(worker, onEvent) {
  * `{stage, done, total}` (stage ∈ download|keyAgreement|decryption|aggregation|storage; total is an
  * estimate while downloading, null when unknown); `onReport` gets `{kind, detail}` for forged records and
  * failed writes, which never stop a load. `workers` (decryption pool size, default
- * navigator.hardwareConcurrency), `pageSize` (events per request, default 5000) and `now` (ms, a fixed
- * clock) are for tests and benchmarks.
+ * navigator.hardwareConcurrency), `pageSize` (events per request, default 5000), `stepDays` (days per step
+ * of a reload or write-back, default 8) and `now` (ms, a fixed clock) are for tests and benchmarks.
  */
-export async function openAccount({ accountId, keyEncryptionKey, onProgress, onReport, workers, now, pageSize, workerFactory } = {}) {
+export async function openAccount({ accountId, keyEncryptionKey, onProgress, onReport, workers, now, pageSize, stepDays, workerFactory } = {}) {
   const kek = keyEncryptionKey || keyFromLogin(accountId);
   if (!kek) throw new Error('No key for this account: log in again.');
   const worker = workerFactory
@@ -72,7 +72,7 @@ export async function openAccount({ accountId, keyEncryptionKey, onProgress, onR
   });
   let opened;
   try {
-    opened = await call('open', { accountId, keyEncryptionKey: kek, workers, now, pageSize });
+    opened = await call('open', { accountId, keyEncryptionKey: kek, workers, now, pageSize, stepDays });
   } catch (error) {
     worker.terminate();
     throw error;
