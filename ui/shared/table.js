@@ -11,6 +11,11 @@
 //    objects per event, reading only the segments a query needs (its range, the live window, four weeks of
 //    retention).
 //
+// Built for the engine's paths at a million events: pages of parsed events are interned straight into typed
+// staging rows and appended to their day (merged in place only when they come out of order), so a refresh
+// touches today's segment alone; a cached block is decoded column by column without an object per event;
+// secret and session ids are held as bytes, not strings (bench/table_bench.mjs measures all of it).
+//
 // Pure: no DOM, no I/O, no clock, no implicit time zone (Web-Worker ready, like stats.js). Everything here
 // is plaintext usage data: it lives in the operator's browser only and never goes to the server unencrypted.
 //
@@ -651,10 +656,11 @@ class CompactDict {
   internKey() {
     const width = this.width;
     const words = this.words;
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const mask = slots.length - 1;
     let slot = this.hashKey() & mask;
     for (;;) {
-      const id = this.slots[slot];
+      const id = slots[slot];
       if (id === 0) break;
       const at = id * width;
       let same = true;
@@ -670,8 +676,8 @@ class CompactDict {
     const id = this.newId();
     const target = this.words;
     for (let w = 0, at = id * width; w < width; w += 1) target[at + w] = KEY[w];
-    this.slots[slot] = id;
-    if (this.count * 10 > this.slots.length * 6) this.rehash(this.slots.length * 2);
+    slots[slot] = id;
+    if (this.count * 10 > slots.length * 6) this.rehash(slots.length * 2);
     return id;
   }
 
@@ -702,10 +708,12 @@ class CompactDict {
 
   rehash(size) {
     const slots = new Int32Array(size);
-    const mask = slots.length - 1;
+    const mask = size - 1;
     const width = this.width;
-    for (let id = 1; id < this.count; id += 1) {
-      if (this.otherValues && this.otherValues.has(id)) continue;
+    const old = this.slots;
+    for (let k = 0; k < old.length; k += 1) {
+      const id = old[k];
+      if (id === 0) continue;
       for (let w = 0; w < width; w += 1) KEY[w] = this.words[id * width + w];
       let slot = this.hashKey() & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
@@ -936,6 +944,9 @@ export class EventTable {
     const pageMemo = new Map();
     const tupleRadix = ["referrer", "campaign", "source", "geo"].map((f) => obj.dict[f].length + 1);
     const tupleMemo = new Map();
+    const urlHost = new Int32Array(obj.dict.url.length + 1).fill(-1);
+    const urlPath = new Int32Array(obj.dict.url.length + 1);
+    const urlPage = new Uint32Array(obj.dict.url.length + 1);
     const numericPages = (obj.dict.url.length + 1) * pageRadix[0] * pageRadix[1] < 2 ** 52;
     const numericTuples = (obj.dict.account.length + 1) * tupleRadix.reduce((x, y) => x * y, 2) < 2 ** 52;
     const { url: cu, host: ch, pathname: cp, account: ca, referrer: cr, campaign: cc, source: cs, geo: cg } = col;
@@ -948,11 +959,21 @@ export class EventTable {
       const u = cu[i];
       const h = ch[i];
       const p = cp[i];
-      const pageKey = numericPages ? (u * pageRadix[0] + h) * pageRadix[1] + p : `${u},${h},${p}`;
-      let page = pageMemo.get(pageKey);
-      if (page === undefined) {
-        page = this.pageOf(local.url[u], local.host[h], local.pathname[p]);
-        pageMemo.set(pageKey, page);
+      // The url decides host and path for every http(s) address: one typed lookup, the memo otherwise.
+      let page;
+      if (urlHost[u] === h && urlPath[u] === p) page = urlPage[u];
+      else {
+        const pageKey = numericPages ? (u * pageRadix[0] + h) * pageRadix[1] + p : `${u},${h},${p}`;
+        page = pageMemo.get(pageKey);
+        if (page === undefined) {
+          page = this.pageOf(local.url[u], local.host[h], local.pathname[p]);
+          pageMemo.set(pageKey, page);
+        }
+        if (urlHost[u] === -1) {
+          urlHost[u] = h;
+          urlPath[u] = p;
+          urlPage[u] = page;
+        }
       }
       const acc = ca[i];
       const ref = cr[i];
@@ -989,7 +1010,10 @@ export class EventTable {
       seg.session[i] = lSession[cSession[i]];
       seg.page[i] = page;
       seg.tuple[i] = tuple;
-      seg.load[i] = this.loadCode(pageload[i]);
+      const load = pageload[i];
+      // Whole ms (not -0) are stored as they are; anything else through loadCode.
+      const whole = load !== null && load >>> 0 === load && load < LOAD_BASE && (load !== 0 || 1 / load > 0);
+      seg.load[i] = whole ? load : this.loadCode(load);
     }
     seg.n = n;
     this.replaceSegment(start / DAY, seg, obj.checkpoint);
@@ -1569,7 +1593,7 @@ export class EventTable {
   growFirstSeen() {
     const size = this.secrets.size;
     if (this.firstSeen.length < size) {
-      const next = new Float64Array(Math.max(size, this.firstSeen.length * 2, 1024)).fill(Infinity);
+      const next = new Float64Array(Math.max(size, Math.ceil(this.firstSeen.length * 1.25), 1024)).fill(Infinity);
       next.set(this.firstSeen);
       this.firstSeen = next;
     }

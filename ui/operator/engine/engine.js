@@ -78,6 +78,13 @@ export async function openAccount({ accountId, keyEncryptionKey, onProgress, onR
     throw error;
   }
   let closed = false;
+  // A reload or navigation: end the workers at once. Left to the old document's teardown, their heaps (the
+  // whole table at 1M events) lived on while the new page loaded its own, doubling the tab's peak memory.
+  // A page kept in the back/forward cache (`persisted`) keeps its engine.
+  const onPageHide = (event) => {
+    if (!event.persisted) worker.terminate();
+  };
+  if (typeof globalThis.addEventListener === 'function') globalThis.addEventListener('pagehide', onPageHide);
   const engine = {
     accountId,
     account: opened.account,
@@ -100,6 +107,7 @@ export async function openAccount({ accountId, keyEncryptionKey, onProgress, onR
     close() {
       if (closed) return Promise.resolve();
       closed = true;
+      if (typeof globalThis.removeEventListener === 'function') globalThis.removeEventListener('pagehide', onPageHide);
       return call('close')
         .catch(() => {})
         .finally(() => worker.terminate());
