@@ -134,7 +134,7 @@ def tab(browser: Any) -> Iterator[Any]:
 
 
 OPEN_SCRIPT = """
-async ({accountId, email, password, query, events, login, pageSize, stepDays}) => {
+async ({accountId, email, password, query, events, login, pageSize, stepDays, recycleKeys}) => {
   if (login) {
     const response = await fetch('/api/login', {
       method: 'POST', headers: {'Content-Type': 'application/json'},
@@ -148,7 +148,7 @@ async ({accountId, email, password, query, events, login, pageSize, stepDays}) =
   const progress = [];
   const reports = [];
   const engine = await openAccount({
-    accountId, pageSize, stepDays, onProgress: (p) => progress.push(p), onReport: (r) => reports.push(r),
+    accountId, pageSize, stepDays, recycleKeys, onProgress: (p) => progress.push(p), onReport: (r) => reports.push(r),
   });
   const now = Date.now();
   const result = await engine.query({...query, now});
@@ -175,6 +175,8 @@ def open_engine(page: Any, server: EngineServer, events: list[dict] | None, *, l
             "pageSize": PAGE_SIZE,
             # Two days per step: reloads and write-backs walk several steps, as at 180 days.
             "stepDays": 2,
+            # Decryption workers replaced every few visitors: the handover of their keys is exercised.
+            "recycleKeys": 30,
         },
     )
 
@@ -218,6 +220,7 @@ def test_first_load_from_the_network_writes_the_shared_cache(server: EngineServe
     assert set(timings) >= {"download", "keyAgreement", "decryption", "aggregation", "storage", "total"}
     assert timings["counts"]["secretsUnwrapped"] == VISITORS
     assert timings["counts"]["events"] == EVENTS
+    assert timings["counts"]["workersRecycled"] >= 1
     stages = {p["stage"] for p in outcome["progress"]}
     assert stages == {"download", "keyAgreement", "decryption", "aggregation", "storage"}
     assert not [r for r in outcome["reports"] if r["kind"] != "rollup"], outcome["reports"]

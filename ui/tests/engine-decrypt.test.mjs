@@ -124,6 +124,28 @@ for (const [type, file] of [['x25519', 'x25519-1.json'], ['rsa', 'rsa-1.json']])
       );
     });
 
+    it('hands its visitor keys to a fresh worker, which then needs no unwrap', async () => {
+      const pair = keyFile(file);
+      const first = decryptWorker({ subtle });
+      await first.init({ accountId: ACCOUNT, privateJwk: pair.private, keyEncryptionKey: kek });
+      const { secrets, events } = await makeVisitors(pair.public, 3, 2);
+      const out = await first.decrypt({ events, secrets });
+      // Key agreement makes three CryptoKeys per visitor (X25519 only); each visitor's AES key one more.
+      assert.equal(out.report.keysMade, (type === 'x25519' ? 3 * 3 : 0) + 3);
+      const { entries } = await first.exportKeys();
+      assert.equal(entries.length, 3);
+      const fresh = decryptWorker({ subtle });
+      await fresh.init({ accountId: ACCOUNT, privateJwk: pair.private, keyEncryptionKey: kek });
+      assert.deepEqual(fresh.importKeys({ entries }), { imported: 3 });
+      const again = await fresh.decrypt({ events });
+      assert.equal(again.report.unwrapped, 0);
+      assert.deepEqual(again.report.missing, []);
+      assert.deepEqual(
+        again.parsed.map((p) => [p.eventId, p.url]),
+        out.parsed.map((p) => [p.eventId, p.url]),
+      );
+    });
+
     it('counts tampered events and secrets without stopping', async () => {
       const pair = keyFile(file);
       const worker = decryptWorker({ subtle });

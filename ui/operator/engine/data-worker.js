@@ -82,19 +82,30 @@ export function stageClock() {
   };
 }
 
+// CryptoKeys made by one decryption worker before it is replaced by a fresh one. Chromium frees dropped
+// CryptoKeys late (V8 does not see their ~1.2 KB each), and a first load at 1M events makes about 600k of
+// them in key agreements alone: ending the worker frees them all at once. 60000 is about 70 MiB per worker.
+export const RECYCLE_KEYS = 60000;
+
 /** A pool of decryption workers speaking {id, op, args} → {id, result | error}. */
-function createPool(size, url) {
+function createPool(size, url, { recycleAfter = RECYCLE_KEYS } = {}) {
   const workers = [];
+  const made = new Array(size).fill(0);
   const pending = new Map();
   let nextId = 1;
-  for (let i = 0; i < size; i++) {
+  let initArgs = null;
+  function spawn(i) {
     const worker = new Worker(url, { type: 'module', name: `offen-decrypt-${i}` });
     worker.onmessage = ({ data }) => {
       const entry = pending.get(data.id);
       if (!entry) return;
       pending.delete(data.id);
       if (data.error !== undefined) entry.reject(new Error(data.error));
-      else entry.resolve(data.result);
+      else {
+        const keys = data.result && data.result.report && data.result.report.keysMade;
+        if (keys) made[i] += keys;
+        entry.resolve(data.result);
+      }
     };
     worker.onerror = (event) => {
       for (const [id, entry] of pending) {
@@ -104,18 +115,20 @@ function createPool(size, url) {
         }
       }
     };
-    workers.push(worker);
+    workers[i] = worker;
   }
+  for (let i = 0; i < size; i++) spawn(i);
   return {
     size,
-    call(index, op, args) {
+    call(index, op, args, transfer) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject, worker: index });
-        workers[index].postMessage({ id, op, args });
+        workers[index].postMessage({ id, op, args }, transfer || []);
       });
     },
     all(op, args) {
+      if (op === 'init') initArgs = args;
       return Promise.all(workers.map((_, i) => this.call(i, op, args)));
     },
     /** Spread a list over the workers in contiguous slices; results in worker order. */
@@ -124,6 +137,31 @@ function createPool(size, url) {
       const calls = [];
       for (let i = 0; i < size && i * per < items.length; i++) calls.push(this.call(i, op, makeArgs(items.slice(i * per, (i + 1) * per))));
       return Promise.all(calls);
+    },
+    /** Whether a worker made enough CryptoKeys to be worth replacing (see RECYCLE_KEYS). */
+    needsRecycling() {
+      return Boolean(initArgs) && made.some((n) => n >= recycleAfter);
+    },
+    /**
+     * Replaces each worker past the threshold by a fresh one holding the same visitor keys. The caller
+     * makes sure no batch is in flight. The keys' raw bytes pass through this (data) worker, which holds
+     * the decrypted events anyway.
+     */
+    async recycle() {
+      let replaced = 0;
+      for (let i = 0; i < size; i++) {
+        if (made[i] < recycleAfter) continue;
+        // A write-back's sealing may still run on it (a refresh that crossed the threshold): next time.
+        if ([...pending.values()].some((entry) => entry.worker === i)) continue;
+        const { entries } = await this.call(i, 'exportKeys');
+        workers[i].terminate();
+        spawn(i);
+        made[i] = 0;
+        await this.call(i, 'init', initArgs);
+        await this.call(i, 'importKeys', { entries });
+        replaced++;
+      }
+      return replaced;
     },
     terminate() {
       for (const worker of workers) worker.terminate();
@@ -160,7 +198,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
   const serverDirty = new Set(); // closed days whose content changed since the server's roll-up
   const localDirty = new Set(); // days whose content changed since the local cache was written
   const uploads = [];
-  const counters = { events: 0, secretsUnwrapped: 0, secretsFromShared: 0, forgedSecrets: 0, forgedRollups: 0, badEvents: 0, badSecrets: 0, missingSecrets: 0 };
+  const counters = { events: 0, secretsUnwrapped: 0, secretsFromShared: 0, forgedSecrets: 0, forgedRollups: 0, badEvents: 0, badSecrets: 0, missingSecrets: 0, workersRecycled: 0 };
   let estimate = null;
   let queue = Promise.resolve(); // open, refresh and flush never interleave their table changes
   let flushing = Promise.resolve();
@@ -342,6 +380,11 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       if (localSecrets) await lookUpLocalWrapped(page);
       inflight.push(decryptPage(page, checkpoints));
       if (inflight.length >= 2) await drain();
+      if (pool.needsRecycling()) {
+        // Between pages with nothing in flight: the fresh workers start with the keys, not the garbage.
+        while (inflight.length) await drain();
+        counters.workersRecycled += await pool.recycle();
+      }
       if (until && page.next && page.next >= until) {
         await pages.return();
         break;
@@ -516,7 +559,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     return checkpoints.size ? 'shared' : 'network';
   }
 
-  async function open({ accountId, keyEncryptionKey, now, workers, workerUrl, pageSize: requested, stepDays }) {
+  async function open({ accountId, keyEncryptionKey, now, workers, workerUrl, pageSize: requested, stepDays, recycleKeys }) {
     return serial(async () => {
       const started = clock();
       stages = stageClock();
@@ -527,7 +570,8 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       account = await stages.time('download', fetchAccount(client));
       const privateJwk = await webCryptoWith(globalThis.crypto).decryptJSON(keyEncryptionKey, account.encryptedPrivateKey);
       const size = Math.max(1, Math.min(8, workers || globalThis.navigator?.hardwareConcurrency || 2));
-      pool = createPool(size, workerUrl || new URL('./decrypt-worker.js', import.meta.url));
+      const recycleAfter = Number.isInteger(recycleKeys) && recycleKeys > 0 ? recycleKeys : RECYCLE_KEYS;
+      pool = createPool(size, workerUrl || new URL('./decrypt-worker.js', import.meta.url), { recycleAfter });
       await pool.all('init', { accountId, privateJwk, keyEncryptionKey });
       table = new EventTable();
       const w = timeWindow();

@@ -53,12 +53,14 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
   // this worker, as the CryptoKeys did; only parsed events leave it.
   const secretKeys = new Map();
   const keyCache = new Map(); // secretId → Promise<CryptoKey>, least recently used first
+  let imports = 0; // CryptoKeys made for events
   function cryptoKeyFor(secretId, raw) {
     let key = keyCache.get(secretId);
     if (key) {
       keyCache.delete(secretId); // re-inserted below: most recently used last
     } else {
       key = s.importKey('raw', raw, { name: 'AES-GCM' }, false, ['decrypt']);
+      imports++;
       if (keyCache.size >= keyCacheSize) keyCache.delete(keyCache.keys().next().value);
     }
     keyCache.set(secretId, key);
@@ -118,7 +120,8 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
     if (!account) throw new Error('init first');
     const t0 = now();
     const rewrapped = {};
-    const report = { unwrapped: 0, fromShared: 0, forged: 0, badSecrets: 0, badEvents: 0, missing: [] };
+    const report = { unwrapped: 0, fromShared: 0, forged: 0, badSecrets: 0, badEvents: 0, missing: [], keysMade: 0 };
+    const importsBefore = imports;
     const fresh = [];
     const ids = new Set([...Object.keys(secrets), ...Object.keys(shared)]);
     for (const secretId of ids) {
@@ -142,6 +145,8 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
         try {
           const jwk = await unwrapWithAccountKey(secrets[secretId]);
           report.unwrapped++;
+          // X25519 makes three short-lived CryptoKeys per visitor (peer, HKDF input, derived AES key).
+          if (account.type === 'x25519') report.keysMade += 3;
           rewrapped[secretId] = await sealWrappedSecret(s, account.cacheKeys, account.accountId, secretId, jwk);
           return await importSecret(jwk);
         } catch {
@@ -194,6 +199,7 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
       await Promise.all(events.slice(i, i + IN_FLIGHT).map((event, j) => decryptOne(event, i + j)));
     }
     const parsed = slots.filter((p) => p !== null);
+    report.keysMade += imports - importsBefore;
     const t2 = now();
     report.missing = [...new Set(report.missing)];
     return {
@@ -235,7 +241,35 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
     return { sealed, intervals: { storage: [t0, now()] } };
   }
 
-  return { init, decrypt, openRollups, sealRollups, knownSecrets: () => secretKeys.size, cachedKeys: () => keyCache.size };
+  /**
+   * The visitor keys this worker holds, as [secretId, raw bytes | null] pairs, for a fresh worker that
+   * replaces this one (see the pool's `recycle` in data-worker.js). Only settled entries: a visitor still
+   * being unwrapped is not in flight when the pool recycles (it waits for every batch first).
+   */
+  async function exportKeys() {
+    const entries = [];
+    for (const [secretId, promise] of secretKeys) {
+      const raw = await promise;
+      if (raw !== MISSING) entries.push([secretId, raw]);
+    }
+    return { entries };
+  }
+
+  function importKeys({ entries = [] }) {
+    for (const [secretId, raw] of entries) secretKeys.set(secretId, Promise.resolve(raw || null));
+    return { imported: entries.length };
+  }
+
+  return {
+    init,
+    decrypt,
+    openRollups,
+    sealRollups,
+    exportKeys,
+    importKeys,
+    knownSecrets: () => secretKeys.size,
+    cachedKeys: () => keyCache.size,
+  };
 }
 
 // In a worker: answer {id, op, args} with {id, result} or {id, error}.
