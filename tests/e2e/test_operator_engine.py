@@ -244,6 +244,42 @@ def test_first_load_from_the_network_writes_the_shared_cache(server: EngineServe
         assert payload.startswith("{3,} ") and "http" not in payload
 
 
+def test_a_stolen_database_holds_no_plaintext_and_no_usable_keys(server: EngineServer) -> None:
+    """After a dashboard has written the shared cache back: the raw database files (WAL included)
+    contain no usage data, no visitor key and no account key in any readable form."""
+    events = server.decrypted_events()
+    entry = next(a for a in server.login["accounts"] if a["accountId"] == server.account_id)
+    view = server.client.get(f"/api/accounts/{server.account_id}", status=200).json
+    private_jwk = json.loads(
+        keys.decrypt_symmetric(
+            keys.key_from_symmetric_jwk(entry["keyEncryptionKey"]), view["encryptedPrivateKey"]
+        )
+    )
+    visitor_keys = [
+        json.loads(keys.unwrap_with_account_key(private_jwk, wrapped))["k"]
+        for wrapped in list(view["secrets"].values())[:50]
+    ]
+    needles = {
+        "the account's key-encryption key": entry["keyEncryptionKey"]["k"],
+        "the account's private key": private_jwk["d"],
+    }
+    for n, key in enumerate(visitor_keys):
+        needles[f"visitor key {n}"] = key
+    for event in events[:200]:
+        payload = event["payload"]
+        needles[f"href of {event['eventId']}"] = payload["href"]
+        if payload.get("sessionId"):
+            needles[f"session of {event['eventId']}"] = payload["sessionId"]
+    raw = b"".join(
+        path.read_bytes()
+        for path in (server.db_path, server.db_path.with_name(server.db_path.name + "-wal"))
+        if path.exists()
+    )
+    assert server.sql("SELECT count(*) FROM offen_rollups WHERE account_id = ?", (server.account_id,))[0][0]
+    found = [name for name, value in needles.items() if value.encode() in raw]
+    assert found == []
+
+
 def test_reload_reads_the_local_cache(server: EngineServer, tab: Any) -> None:
     events = server.decrypted_events()
     page = tab
