@@ -380,6 +380,54 @@ log(`memory: whole table with its dictionaries ${report.heapBytesPerEvent} bytes
   );
 })();
 
+// --- local snapshot: the whole table as binary buffers (export, seal, open, restore) ---------------------
+// What the engine's reload restores instead of opening day blocks; sealing is AES-256-GCM (WebCrypto, as in
+// the data worker) under a key derived from a random KEK. The restored table must answer like the original.
+await (async function snapshot() {
+  const { deriveSnapshotKey, openSnapshot, sealSnapshot } = await import("../ui/operator/engine/shared-cache.js");
+  const subtle = globalThis.crypto.subtle;
+  const kek = { kty: "oct", k: Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString("base64url") };
+  const key = await deriveSnapshotKey(subtle, kek, ACCOUNT);
+  const checkpoint = "01J2ZZZZZZZZZZZZZZZZZZZZZZ";
+  const exportRuns = [];
+  const sealRuns = [];
+  const openRuns = [];
+  const restoreRuns = [];
+  let bytes = 0;
+  let restored = null;
+  for (let run = 0; run < RUNS; run += 1) {
+    let t0 = performance.now();
+    const exported = table.exportSnapshot();
+    exportRuns.push(performance.now() - t0);
+    bytes = exported.buffers.reduce((n, b) => n + b.byteLength, 0);
+    t0 = performance.now();
+    const sealed = await sealSnapshot(subtle, key, ACCOUNT, checkpoint, exported);
+    sealRuns.push(performance.now() - t0);
+    t0 = performance.now();
+    const opened = await openSnapshot(subtle, key, ACCOUNT, sealed);
+    openRuns.push(performance.now() - t0);
+    restored = null;
+    t0 = performance.now();
+    restored = EventTable.fromSnapshot(opened.snapshot);
+    restoreRuns.push(performance.now() - t0);
+  }
+  assert.equal(restored.size, table.size);
+  const query = { range: 30, resolution: "days", now: NOW, timeZone: ZONE };
+  assert.deepStrictEqual(computeOperatorStats(restored, query), computeOperatorStats(table, query));
+  report.snapshot = {
+    exportMs: Math.round(median(exportRuns)),
+    sealMs: Math.round(median(sealRuns)),
+    openMs: Math.round(median(openRuns)),
+    restoreMs: Math.round(median(restoreRuns)),
+    bytesPerEvent: +(bytes / table.size).toFixed(1),
+  };
+  const r = report.snapshot;
+  log(
+    `snapshot: exportSnapshot ${r.exportMs} ms, seal ${r.sealMs} ms, open ${r.openMs} ms, ` +
+      `fromSnapshot ${r.restoreMs} ms; ${r.bytesPerEvent} bytes/event (${(bytes / 1e6).toFixed(1)} MB)`,
+  );
+})();
+
 // --- queries -----------------------------------------------------------------------------------------
 report.queries = {};
 for (const [name, range] of QUERIES) {

@@ -1643,6 +1643,289 @@ export class EventTable {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Local snapshots. The whole table as typed arrays: what a reload restores instead of decoding a JSON block
+// per day. `meta` is small and JSON-able; `buffers` hold the columns of all segments (concatenated in day
+// order), the page and tuple tables, and the dictionaries (strings as one UTF-8 buffer plus UTF-16 lengths,
+// secret and session ids as their raw words). Restoring does typed-array copies and rebuilds the
+// dictionaries' indexes; there is no string work per event. Like everything here it is plaintext usage data:
+// the engine seals it before it reaches IndexedDB.
+
+export const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_DICTS = ["accounts", "urls", "hosts", "paths", "referrers", "campaigns", "sources", "geos"];
+const SNAPSHOT_COMPACT = ["secrets", "sessions"];
+const SNAPSHOT_PAGES = ["pageUrl", "pageHost", "pagePath"];
+const SNAPSHOT_TUPLES = [
+  "tupleAccount",
+  "tupleReferrer",
+  "tupleCampaign",
+  "tupleCampaignTag",
+  "tupleSource",
+  "tupleSourceTag",
+  "tupleGeo",
+  "tupleGeoTag",
+  "tupleMobile",
+];
+const UTF8 = new TextEncoder();
+const UTF8_DECODE = new TextDecoder("utf-8", { fatal: true });
+const snapshotFail = (message) => {
+  throw new Error(`fromSnapshot: ${message}`);
+};
+
+// Lone surrogates do not survive UTF-8: such strings (none in practice) travel in the meta's JSON.
+const wellFormed = (s) =>
+  typeof s.isWellFormed === "function" ? s.isWellFormed() : !/[\uD800-\uDFFF]/.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
+
+function packStrings(values) {
+  // values[0] is null; lengths[k] is the UTF-16 length of values[k] (0 for null and odd strings).
+  const lengths = new Uint32Array(values.length);
+  const odd = [];
+  const parts = [];
+  for (let k = 1; k < values.length; k += 1) {
+    const v = values[k];
+    if (!wellFormed(v)) {
+      odd.push([k, v]);
+      continue;
+    }
+    lengths[k] = v.length;
+    parts.push(v);
+  }
+  const bytes = UTF8.encode(parts.join(""));
+  return { bytes, lengths, odd };
+}
+
+function unpackStrings(bytes, lengths, odd, count) {
+  if (lengths.length !== count) snapshotFail("bad dictionary lengths");
+  let text;
+  try {
+    text = UTF8_DECODE.decode(bytes);
+  } catch {
+    snapshotFail("bad dictionary text");
+  }
+  const values = new Array(count);
+  values[0] = null;
+  const oddAt = new Map(odd);
+  let at = 0;
+  for (let k = 1; k < count; k += 1) {
+    const o = oddAt.get(k);
+    if (o !== undefined) {
+      if (typeof o !== "string") snapshotFail("bad odd string");
+      values[k] = o;
+      continue;
+    }
+    const end = at + lengths[k];
+    if (end > text.length) snapshotFail("dictionary text too short");
+    values[k] = text.slice(at, end);
+    at = end;
+  }
+  if (at !== text.length) snapshotFail("dictionary text too long");
+  return values;
+}
+
+/** The table's whole state as `{meta, buffers}` (copies: later changes to the table do not reach it). */
+EventTable.prototype.exportSnapshot = function exportSnapshot() {
+  const buffers = [];
+  const put = (typed) => {
+    // A fresh, exactly sized ArrayBuffer per part (never a view of a larger one).
+    const copy = typed.slice();
+    buffers.push(copy.buffer);
+    return buffers.length - 1;
+  };
+  const total = this.size;
+  const columns = {};
+  for (const name of COLUMNS) {
+    const out = new Uint32Array(total);
+    let at = 0;
+    for (const seg of this.sorted) {
+      out.set(seg[name].subarray(0, seg.n), at);
+      at += seg.n;
+    }
+    buffers.push(out.buffer);
+    columns[name] = buffers.length - 1;
+  }
+  const dicts = {};
+  for (const name of SNAPSHOT_DICTS) {
+    const { bytes, lengths, odd } = packStrings(this[name].values);
+    dicts[name] = { count: this[name].values.length, bytes: put(bytes), lengths: put(lengths), odd };
+  }
+  const compact = {};
+  for (const name of SNAPSHOT_COMPACT) {
+    const d = this[name];
+    compact[name] = {
+      count: d.count,
+      words: put(d.words.subarray(0, d.count * d.width)),
+      others: d.otherValues ? [...d.otherValues] : [],
+    };
+  }
+  const pages = {};
+  for (const name of SNAPSHOT_PAGES) pages[name] = put(Uint32Array.from(this[name]));
+  const tuples = {};
+  for (const name of SNAPSHOT_TUPLES) tuples[name] = put(Uint32Array.from(this[name]));
+  const meta = {
+    version: SNAPSHOT_VERSION,
+    size: total,
+    days: this.sorted.map((seg) => ({ day: seg.day, n: seg.n, checkpoint: seg.checkpoint })),
+    columns,
+    dicts,
+    compact,
+    pages,
+    tuples,
+    oddIds: this.oddIds.slice(),
+    oddLoads: put(Float64Array.from(this.oddLoads)),
+    buffers: buffers.length,
+  };
+  return { meta, buffers };
+};
+
+/**
+ * A table from `exportSnapshot()`'s output: views on the snapshot's buffers (the caller hands them over and
+ * must not change them) and rebuilt indexes. Throws on anything inconsistent.
+ */
+EventTable.fromSnapshot = function fromSnapshot(snapshot) {
+  const meta = snapshot && snapshot.meta;
+  const buffers = snapshot && snapshot.buffers;
+  if (!meta || typeof meta !== "object" || !Array.isArray(buffers)) snapshotFail("not a snapshot");
+  if (meta.version !== SNAPSHOT_VERSION) snapshotFail(`unknown version ${JSON.stringify(meta.version)}`);
+  if (meta.buffers !== buffers.length) snapshotFail("wrong number of buffers");
+  const view = (index, Type, length) => {
+    const buffer = buffers[index];
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength % Type.BYTES_PER_ELEMENT) snapshotFail("bad buffer");
+    const typed = new Type(buffer);
+    if (length !== undefined && typed.length !== length) snapshotFail("buffer of the wrong size");
+    return typed;
+  };
+  const table = new EventTable();
+  for (const name of SNAPSHOT_DICTS) {
+    const d = meta.dicts && meta.dicts[name];
+    if (!d || !Number.isInteger(d.count) || d.count < 1 || !Array.isArray(d.odd)) snapshotFail(`bad dictionary ${name}`);
+    const values = unpackStrings(view(d.bytes, Uint8Array), view(d.lengths, Uint32Array), d.odd, d.count);
+    const dict = table[name];
+    dict.values = values;
+    for (let k = 1; k < values.length; k += 1) dict.ids.set(values[k], k);
+    if (dict.ids.size !== values.length - 1) snapshotFail(`repeated value in ${name}`);
+  }
+  for (const name of SNAPSHOT_COMPACT) {
+    const c = meta.compact && meta.compact[name];
+    const d = table[name];
+    if (!c || !Number.isInteger(c.count) || c.count < 1 || !Array.isArray(c.others)) snapshotFail(`bad ${name}`);
+    const words = view(c.words, Uint32Array, c.count * d.width);
+    const others = new Set();
+    if (c.others.length) {
+      d.others = new Map();
+      d.otherValues = new Map();
+      for (const [id, text] of c.others) {
+        if (!Number.isInteger(id) || id < 1 || id >= c.count || typeof text !== "string") snapshotFail(`bad ${name}`);
+        d.others.set(text, id);
+        d.otherValues.set(id, text);
+        others.add(id);
+      }
+    }
+    d.words = new Uint32Array(Math.max(Math.ceil(c.count * 1.25), 1024) * d.width);
+    d.words.set(words);
+    d.count = c.count;
+    let size = 2048;
+    while (c.count * 10 > size * 6) size *= 2;
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    const width = d.width;
+    for (let id = 1; id < c.count; id += 1) {
+      if (others.has(id)) continue;
+      for (let w = 0; w < width; w += 1) KEY[w] = d.words[id * width + w];
+      let slot = d.hashKey() & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = id;
+    }
+    d.slots = slots;
+  }
+  const limit = (name, Type, index) => Array.from(view(index, Type));
+  for (const name of SNAPSHOT_PAGES) table[name] = limit(name, Uint32Array, meta.pages && meta.pages[name]);
+  for (const name of SNAPSHOT_TUPLES) table[name] = limit(name, Uint32Array, meta.tuples && meta.tuples[name]);
+  const pageCount = table.pageUrl.length;
+  const tupleCount = table.tupleAccount.length;
+  if (pageCount < 1 || SNAPSHOT_PAGES.some((n) => table[n].length !== pageCount)) snapshotFail("bad pages");
+  if (tupleCount < 1 || SNAPSHOT_TUPLES.some((n) => table[n].length !== tupleCount)) snapshotFail("bad tuples");
+  const within = (array, from, size) => {
+    for (let k = from; k < array.length; k += 1) if (array[k] >= size) snapshotFail("dictionary id out of range");
+  };
+  within(table.pageUrl, 0, table.urls.size);
+  within(table.pageHost, 0, table.hosts.size);
+  within(table.pagePath, 0, table.paths.size);
+  within(table.tupleAccount, 0, table.accounts.size);
+  within(table.tupleReferrer, 0, table.referrers.size);
+  within(table.tupleCampaign, 0, table.campaigns.size);
+  within(table.tupleCampaignTag, 0, table.campaigns.size);
+  within(table.tupleSource, 0, table.sources.size);
+  within(table.tupleSourceTag, 0, table.sources.size);
+  within(table.tupleGeo, 0, table.geos.size);
+  within(table.tupleGeoTag, 0, table.geos.size);
+  within(table.tupleMobile, 0, 2);
+  let slots = 256;
+  while ((pageCount - 1) * 2 > slots) slots *= 2;
+  table.pageSlots = new Int32Array(slots);
+  for (let id = 1; id < pageCount; id += 1) {
+    let s = table.pageHashOf(id) & (slots - 1);
+    while (table.pageSlots[s] !== 0) s = (s + 1) & (slots - 1);
+    table.pageSlots[s] = id;
+    if (!table.pageByUrl.has(table.pageUrl[id])) table.pageByUrl.set(table.pageUrl[id], id);
+  }
+  slots = 256;
+  while ((tupleCount - 1) * 2 > slots) slots *= 2;
+  table.tupleSlots = new Int32Array(slots);
+  for (let id = 1; id < tupleCount; id += 1) {
+    const h = table.tupleHash(
+      table.tupleAccount[id],
+      table.tupleReferrer[id],
+      table.tupleCampaign[id],
+      table.tupleSource[id],
+      table.tupleGeo[id],
+      table.tupleMobile[id],
+    );
+    let s = h & (slots - 1);
+    while (table.tupleSlots[s] !== 0) s = (s + 1) & (slots - 1);
+    table.tupleSlots[s] = id;
+  }
+  if (!Array.isArray(meta.oddIds) || meta.oddIds.some((id) => typeof id !== "string")) snapshotFail("bad odd ids");
+  table.oddIds = meta.oddIds.slice();
+  table.oddIds.forEach((id, k) => table.oddIdIndex.set(id, k));
+  table.oddLoads = Array.from(view(meta.oddLoads, Float64Array));
+  table.oddLoads.forEach((load, k) => table.oddLoadIndex.set(load, k));
+  if (!Array.isArray(meta.days) || !Number.isInteger(meta.size)) snapshotFail("bad days");
+  const columns = {};
+  for (const name of COLUMNS) columns[name] = view(meta.columns && meta.columns[name], Uint32Array, meta.size);
+  let at = 0;
+  let previous = -Infinity;
+  for (const { day, n, checkpoint } of meta.days) {
+    let start;
+    try {
+      start = dayStart(day);
+    } catch {
+      snapshotFail("bad day");
+    }
+    if (!Number.isInteger(n) || n < 1 || at + n > meta.size || start <= previous) snapshotFail("bad days");
+    if (checkpoint !== null && typeof checkpoint !== "string") snapshotFail("bad checkpoint");
+    previous = start;
+    const seg = { dayNumber: start / DAY, day, start, n, cap: n, checkpoint };
+    for (const name of COLUMNS) seg[name] = columns[name].subarray(at, at + n);
+    // Ids into the dictionaries must exist: queries index typed arrays with them.
+    for (let i = 0; i < n; i += 1) {
+      if (seg.t[i] >= DAY || (i > 0 && seg.t[i] < seg.t[i - 1])) snapshotFail("rows out of order");
+      if (seg.secret[i] >= table.secrets.count || seg.session[i] >= table.sessions.count) snapshotFail("bad id");
+      if (seg.page[i] === 0 || seg.page[i] >= pageCount || seg.tuple[i] === 0 || seg.tuple[i] >= tupleCount) {
+        snapshotFail("bad page or tuple");
+      }
+      if (seg.a[i] === ODD_ID && seg.b[i] >= table.oddIds.length) snapshotFail("bad odd id");
+      const load = seg.load[i];
+      if (load >= LOAD_BASE && load < LOAD_NEG_ZERO && load - LOAD_BASE >= table.oddLoads.length) snapshotFail("bad load");
+    }
+    at += n;
+    table.segments.set(seg.dayNumber, seg);
+    table.sorted.push(seg);
+  }
+  if (at !== meta.size) snapshotFail("rows left over");
+  table.firstSeenDirty = true;
+  return table;
+};
+
 function decodeIdTime(id) {
   // Like stats.js `ulidTime`: either case, the first ten characters.
   return id.length >= 10 ? idTime(id.slice(0, 10).toUpperCase() + "0000000000000000") : NaN;

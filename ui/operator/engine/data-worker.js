@@ -10,6 +10,7 @@
 import { EventTable, Tags, computeOperatorStats, emptyBlock, encodeBlock } from '../../shared/table.js';
 import { webCryptoWith } from '../../vault/crypto.js';
 import { openCache } from './idb.js';
+import { deriveSnapshotKey, openSnapshot, sealSnapshot } from './shared-cache.js';
 import { unpackParsed } from './packing.js';
 import {
   EVENT_PAGE,
@@ -34,6 +35,10 @@ const CACHE_VERSION = 1;
 // once; at 1M events all 180 days together cost hundreds of MB, a step of 8 a few MB. Between steps the
 // data worker yields, so a refresh or a query never waits for a whole write-back.
 const DAYS_PER_STEP = 8;
+// The local snapshot (the whole table, binary, sealed) is rewritten after the first write-back of a load and
+// then at most once a minute and only every few refreshes: at 1M events it is ~40 MB to seal and store.
+const SNAPSHOT_EVERY_REFRESHES = 5;
+const SNAPSHOT_MIN_INTERVAL_MS = 60_000;
 const NO_TAGS = new Tags(null, null);
 // Most events carry no campaign tags: one shared, never-mutated Tags for all of them.
 const makeTags = (campaign, source) => (campaign === null && source === null ? NO_TAGS : new Tags(campaign, source));
@@ -198,11 +203,15 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
   const serverDirty = new Set(); // closed days whose content changed since the server's roll-up
   const localDirty = new Set(); // days whose content changed since the local cache was written
   const uploads = [];
-  const counters = { events: 0, secretsUnwrapped: 0, secretsFromShared: 0, forgedSecrets: 0, forgedRollups: 0, badEvents: 0, badSecrets: 0, missingSecrets: 0, workersRecycled: 0 };
+  const counters = { badSnapshots: 0, events: 0, secretsUnwrapped: 0, secretsFromShared: 0, forgedSecrets: 0, forgedRollups: 0, badEvents: 0, badSecrets: 0, missingSecrets: 0, workersRecycled: 0 };
   let estimate = null;
   let queue = Promise.resolve(); // open, refresh and flush never interleave their table changes
   let flushing = Promise.resolve();
   let lastFlush = null;
+  let accountId = null;
+  let snapshotKey = null; // AES-GCM key of the local snapshot (null: no snapshot this session)
+  let snapshotState = { checkpoint: null, at: -Infinity, refreshes: 0, written: false };
+  let localKind = null; // what a cache load restored from: 'snapshot' or 'days'
 
   const serial = (fn) => {
     const run = queue.then(fn, fn);
@@ -511,6 +520,13 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     }
     const { meta, periods } = index;
     if (!meta || meta.v !== CACHE_VERSION || !meta.checkpoint) return false;
+    if (await restoreSnapshot(meta)) {
+      localKind = 'snapshot';
+      for (const [period, cp] of meta.serverDays || []) serverDays.set(period, cp);
+      await scan({ after: checkpoint, secretsNew: false, localSecrets: true });
+      return true;
+    }
+    localKind = 'days';
     const wanted = periods.filter((period) => period >= w.cutoffDay);
     const loaded = await loadInSteps(wanted, (list) => stages.time('storage', cache.getDays(list)), { stopOnFailure: true });
     if (!loaded.complete) {
@@ -523,6 +539,66 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     for (const [period, cp] of meta.serverDays || []) serverDays.set(period, cp);
     await scan({ after: checkpoint, secretsNew: false, localSecrets: true });
     return true;
+  }
+
+  /**
+   * The table from the local snapshot, when one exists and authenticates: no day blocks are opened. Its
+   * checkpoint is never past the day store's (see writeSnapshot), so paging after it also marks every day
+   * the day store lacks. A snapshot that fails its tag or its shape is reported, deleted and not used.
+   */
+  async function restoreSnapshot(meta) {
+    if (!snapshotKey) return false;
+    let record;
+    try {
+      record = await stages.time('storage', cache.getSnapshot());
+    } catch {
+      return false;
+    }
+    if (!record) return false;
+    try {
+      const opened = await stages.time('decryption', openSnapshot(globalThis.crypto.subtle, snapshotKey, accountId, record));
+      record = null;
+      if (opened.checkpoint > meta.checkpoint) throw new Error('snapshot ahead of the day store');
+      const start = clock();
+      table = EventTable.fromSnapshot(opened.snapshot);
+      stages.add('aggregation', [start, clock()]);
+      checkpoint = opened.checkpoint;
+      // Not 'written': the first write-back after this load stores a fresh one if paging added anything.
+      snapshotState = { checkpoint, at: clock(), refreshes: 0, written: false };
+      counters.events = table.size;
+      return true;
+    } catch (error) {
+      counters.badSnapshots++;
+      report('local-snapshot', { error: String(error && error.message) });
+      table = new EventTable();
+      await cache.deleteSnapshot().catch(() => {});
+      return false;
+    }
+  }
+
+  /**
+   * Seals the whole table under the snapshot key and stores it. Called right after the day store's state
+   * was saved with `savedCheckpoint`, and only when the table is still exactly at it (exported in the same
+   * turn), so a snapshot never holds events the day store lacks.
+   */
+  async function writeSnapshot(local, savedCheckpoint, flushStages) {
+    if (!snapshotKey || !savedCheckpoint || checkpoint !== savedCheckpoint) return false;
+    const s = snapshotState;
+    if (s.checkpoint === checkpoint) return false;
+    if (s.written && (s.refreshes < SNAPSHOT_EVERY_REFRESHES || clock() - s.at < SNAPSHOT_MIN_INTERVAL_MS)) return false;
+    const exported = table.exportSnapshot();
+    const cp = checkpoint;
+    try {
+      await flushStages.time(
+        'storage',
+        sealSnapshot(globalThis.crypto.subtle, snapshotKey, accountId, cp, exported).then((sealed) => local.putSnapshot(sealed)),
+      );
+      snapshotState = { checkpoint: cp, at: clock(), refreshes: 0, written: true };
+      return true;
+    } catch (error) {
+      report('local-snapshot', { error: String(error && error.message) });
+      return false;
+    }
   }
 
   async function loadFromNetwork(w) {
@@ -559,13 +635,14 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     return checkpoints.size ? 'shared' : 'network';
   }
 
-  async function open({ accountId, keyEncryptionKey, now, workers, workerUrl, pageSize: requested, stepDays, recycleKeys }) {
+  async function open({ accountId: id, keyEncryptionKey, now, workers, workerUrl, pageSize: requested, stepDays, recycleKeys }) {
     return serial(async () => {
       const started = clock();
       stages = stageClock();
       if (typeof now === 'number') nowFn = () => now;
       if (Number.isInteger(requested) && requested > 0 && requested <= 10000) pageSize = requested;
       if (Number.isInteger(stepDays) && stepDays > 0 && stepDays <= 64) daysPerStep = stepDays;
+      accountId = id;
       client = accountClient({ fetch: doFetch, accountId });
       account = await stages.time('download', fetchAccount(client));
       const privateJwk = await webCryptoWith(globalThis.crypto).decryptJSON(keyEncryptionKey, account.encryptedPrivateKey);
@@ -576,6 +653,12 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       table = new EventTable();
       const w = timeWindow();
       cache = await openCache(accountId, { indexedDB }).catch(() => null);
+      snapshotKey = null;
+      localKind = null;
+      snapshotState = { checkpoint: null, at: -Infinity, refreshes: 0, written: false };
+      if (cache && typeof cache.getSnapshot === 'function') {
+        snapshotKey = await deriveSnapshotKey(globalThis.crypto.subtle, keyEncryptionKey, accountId).catch(() => null);
+      }
       let source = null;
       if (cache && (await loadFromCache(w))) source = 'cache';
       if (!source) {
@@ -586,7 +669,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       }
       table.dropDaysBefore(w.cutoffDay);
       const { wall, busy } = stages.summary();
-      const timings = { ...wall, total: Math.round(clock() - started), source, busy, counts: { ...counters, events: table.size } };
+      const timings = { ...wall, total: Math.round(clock() - started), source, local: localKind, busy, counts: { ...counters, events: table.size } };
       lastFlush = scheduleFlush();
       return { timings, account: describe(), size: table.size };
     });
@@ -602,6 +685,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       const started = clock();
       stages = stageClock(); // the refresh's own breakdown (the load's was reported when it ended)
       const result = await scan({ after: checkpoint, secretsNew: false, localSecrets: true });
+      snapshotState.refreshes++;
       const w = timeWindow();
       table.dropDaysBefore(w.cutoffDay);
       lastFlush = scheduleFlush();
@@ -724,7 +808,10 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       // a reload pages again and the table de-duplicates).
       await flushStages
         .time('storage', local.save({ meta: { v: CACHE_VERSION, checkpoint: snapshot, serverDays: [...serverDays] }, put: [], drop: dropLocal }))
-        .catch((error) => report('local-cache', { error: String(error && error.message) }));
+        .then(
+          () => writeSnapshot(local, snapshot, flushStages),
+          (error) => report('local-cache', { error: String(error && error.message) }),
+        );
     }
     const ms = Math.round(clock() - started);
     progress('storage', periods.length, periods.length);

@@ -5,8 +5,13 @@
 // complete, and the re-wrapped visitor secrets (so a refresh after a reload never repeats RSA work for a
 // returning visitor). Plaintext never reaches IndexedDB. Where IndexedDB is missing or refuses (private
 // modes, quota), the engine runs without a local cache.
+//
+// Version 2 adds the `snapshot` store: the whole table as sealed binary parts (shared-cache.js
+// sealSnapshot), one record under the key 'table', which a reload restores instead of opening every day.
+// Day records stay: they are the fallback when the snapshot is missing or fails its tag.
 
-const VERSION = 1;
+const VERSION = 2;
+const STORES = ['meta', 'days', 'wrapped', 'snapshot'];
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -38,8 +43,19 @@ export async function openCache(accountId, { indexedDB = globalThis.indexedDB } 
       if (!upgrade.objectStoreNames.contains('days')) upgrade.createObjectStore('days', { keyPath: 'period' });
       if (!upgrade.objectStoreNames.contains('meta')) upgrade.createObjectStore('meta');
       if (!upgrade.objectStoreNames.contains('wrapped')) upgrade.createObjectStore('wrapped');
+      if (!upgrade.objectStoreNames.contains('snapshot')) upgrade.createObjectStore('snapshot');
     };
-    db = await request(req);
+    // A tab still holding version 1 open blocks the upgrade until it closes the database: run without a
+    // local cache rather than wait (that tab closes on `versionchange` once it has this code too).
+    db = await new Promise((resolve, reject) => {
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+      req.onblocked = () => {
+        req.onsuccess = () => req.result.close(); // opened later: not ours any more
+        reject(new Error('IndexedDB upgrade blocked by another tab'));
+      };
+    });
+    db.onversionchange = () => db.close();
   } catch {
     return null;
   }
@@ -118,9 +134,27 @@ export async function openCache(accountId, { indexedDB = globalThis.indexedDB } 
       return request(tx.objectStore('wrapped').count());
     },
 
+    /** The sealed snapshot record (`{v, checkpoint, parts}`), or null. */
+    async getSnapshot() {
+      const tx = db.transaction('snapshot', 'readonly');
+      return (await request(tx.objectStore('snapshot').get('table'))) || null;
+    },
+
+    async putSnapshot(record) {
+      const tx = db.transaction('snapshot', 'readwrite');
+      tx.objectStore('snapshot').put(record, 'table');
+      await done(tx);
+    },
+
+    async deleteSnapshot() {
+      const tx = db.transaction('snapshot', 'readwrite');
+      tx.objectStore('snapshot').delete('table');
+      await done(tx);
+    },
+
     async clear() {
-      const tx = db.transaction(['meta', 'days', 'wrapped'], 'readwrite');
-      for (const name of ['meta', 'days', 'wrapped']) tx.objectStore(name).clear();
+      const tx = db.transaction(STORES, 'readwrite');
+      for (const name of STORES) tx.objectStore(name).clear();
       await done(tx);
     },
 

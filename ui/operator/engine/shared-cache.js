@@ -160,3 +160,85 @@ export async function openRollup(subtle, keys, accountId, period, checkpoint, te
     throw new CryptoError('The roll-up does not hold a compressed JSON block.');
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The local snapshot (docs/dashboard-engine.md, "Local snapshot"): the whole EventTable as binary buffers in
+// this browser's IndexedDB, sealed under its own key so that the disk holds only ciphertext. It never goes
+// to the server. Each part is nonce ‖ AES-GCM(ciphertext ‖ tag) with an AAD binding the account, the
+// checkpoint the table was complete up to, the part's index and the number of parts: a part moved, dropped,
+// swapped between snapshots or relabelled with another checkpoint fails its tag.
+
+export const SNAPSHOT_KEY_INFO = 'offen/local-snapshot/v1|';
+export const SNAPSHOT_AAD = 'offen/local-snapshot/v1|';
+export const SNAPSHOT_RECORD_VERSION = 1;
+
+/** The snapshot's AES-256-GCM key: HKDF-SHA256(KEK, salt empty, info "offen/local-snapshot/v1|<accountId>"). */
+export async function deriveSnapshotKey(subtle, kekJwk, accountId) {
+  if (typeof accountId !== 'string' || !accountId) throw new TypeError('accountId is required');
+  const ikm = await subtle.importKey('raw', kekBytes(kekJwk), 'HKDF', false, ['deriveKey']);
+  return subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(SNAPSHOT_KEY_INFO + accountId) },
+    ikm,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  );
+}
+
+export function snapshotAad(accountId, checkpoint, index, count) {
+  if (!SEQUENCE.test(checkpoint)) throw new TypeError('a checkpoint is a 26-character ULID sequence');
+  return `${SNAPSHOT_AAD}${accountId}|${checkpoint}|${index}/${count}`;
+}
+
+/**
+ * `{v, checkpoint, parts: ArrayBuffer[]}` for IndexedDB from `table.exportSnapshot()`: part 0 is the meta's
+ * JSON, part i + 1 is buffer i.
+ */
+export async function sealSnapshot(subtle, key, accountId, checkpoint, { meta, buffers }, random = (n) => crypto.getRandomValues(new Uint8Array(n))) {
+  const plain = [encoder.encode(JSON.stringify(meta)), ...buffers.map((b) => new Uint8Array(b))];
+  const count = plain.length;
+  const parts = await Promise.all(
+    plain.map(async (bytes, index) => {
+      const nonce = random(12);
+      const sealed = new Uint8Array(
+        await subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: encoder.encode(snapshotAad(accountId, checkpoint, index, count)) }, key, bytes),
+      );
+      const out = new Uint8Array(12 + sealed.length);
+      out.set(nonce, 0);
+      out.set(sealed, 12);
+      return out.buffer;
+    }),
+  );
+  return { v: SNAPSHOT_RECORD_VERSION, checkpoint, parts };
+}
+
+/** `{checkpoint, snapshot: {meta, buffers}}` of a sealed record; CryptoError if anything fails its tag. */
+export async function openSnapshot(subtle, key, accountId, record) {
+  if (!record || record.v !== SNAPSHOT_RECORD_VERSION || !Array.isArray(record.parts) || record.parts.length < 1) {
+    throw new CryptoError('The local snapshot is malformed.');
+  }
+  const { checkpoint, parts } = record;
+  if (typeof checkpoint !== 'string' || !SEQUENCE.test(checkpoint)) throw new CryptoError('The local snapshot is malformed.');
+  const count = parts.length;
+  const plain = await Promise.all(
+    parts.map(async (part, index) => {
+      if (!(part instanceof ArrayBuffer) || part.byteLength < 28) throw new CryptoError('The local snapshot is malformed.');
+      try {
+        return await subtle.decrypt(
+          { name: 'AES-GCM', iv: new Uint8Array(part, 0, 12), additionalData: encoder.encode(snapshotAad(accountId, checkpoint, index, count)) },
+          key,
+          new Uint8Array(part, 12),
+        );
+      } catch {
+        throw new CryptoError('The local snapshot failed its integrity check.');
+      }
+    }),
+  );
+  let meta;
+  try {
+    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plain[0]));
+  } catch {
+    throw new CryptoError('The local snapshot has no readable header.');
+  }
+  return { checkpoint, snapshot: { meta, buffers: plain.slice(1) } };
+}

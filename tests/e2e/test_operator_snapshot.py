@@ -1,0 +1,102 @@
+"""The engine's local snapshot (H10) in real Chromium against a real `offen serve`.
+
+A first load writes, after its write-back, the whole table as sealed binary parts into the account's
+IndexedDB; a reload restores the table from it (no day blocks opened) and pages only what came after its
+checkpoint; a snapshot that fails its tag is reported, deleted and not used (the day store serves the
+reload), and the next write-back stores a fresh one. Every answer is checked against Python's decryption.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_operator_engine import check_against_python, open_engine, server, tab  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+SNAPSHOT_RECORD = """
+async (accountId) => {
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open('offen.engine.' + accountId);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  try {
+    const record = await new Promise((resolve, reject) => {
+      const req = db.transaction('snapshot').objectStore('snapshot').get('table');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    if (!record) return null;
+    const text = record.parts.map((p) => new TextDecoder('latin1').decode(p)).join('');
+    return {v: record.v, checkpoint: record.checkpoint, parts: record.parts.length,
+            bytes: record.parts.reduce((n, p) => n + p.byteLength, 0),
+            plaintext: /https?:|"version"|a\\.example|PAGEVIEW/.test(text), version: db.version};
+  } finally {
+    db.close();
+  }
+}
+"""
+
+SPOIL_SNAPSHOT = """
+async (accountId) => {
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open('offen.engine.' + accountId);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const tx = db.transaction('snapshot', 'readwrite');
+  const store = tx.objectStore('snapshot');
+  const record = await new Promise((resolve) => { const r = store.get('table'); r.onsuccess = () => resolve(r.result); });
+  new Uint8Array(record.parts[1])[40] ^= 1;
+  store.put(record, 'table');
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+}
+"""
+
+
+def test_first_load_writes_a_sealed_snapshot(server: Any, tab: Any) -> None:  # noqa: F811
+    events = server.decrypted_events()
+    page = tab
+    page.goto(f"{server.origin}/login/")
+    outcome = open_engine(page, server, events, login=True)
+    check_against_python(outcome, events)
+    assert outcome["timings"]["local"] is None
+    record = page.evaluate(SNAPSHOT_RECORD, server.account_id)
+    assert record is not None, "no snapshot after the first write-back"
+    assert record["version"] == 2 and record["v"] == 1 and record["parts"] > 10
+    assert record["checkpoint"] == outcome["stats"]["checkpoint"]
+    assert not record["plaintext"]
+
+
+def test_reload_restores_the_snapshot(server: Any, tab: Any) -> None:  # noqa: F811
+    events = server.decrypted_events()
+    page = tab
+    page.reload()
+    outcome = open_engine(page, server, events, login=False)
+    assert outcome["timings"]["source"] == "cache"
+    assert outcome["timings"]["local"] == "snapshot"
+    assert outcome["timings"]["counts"]["secretsUnwrapped"] == 0
+    assert outcome["timings"]["counts"]["badSnapshots"] == 0
+    check_against_python(outcome, events)
+
+
+def test_a_spoiled_snapshot_is_reported_and_not_used(server: Any, tab: Any) -> None:  # noqa: F811
+    events = server.decrypted_events()
+    page = tab
+    page.evaluate(SPOIL_SNAPSHOT, server.account_id)
+    page.reload()
+    outcome = open_engine(page, server, events, login=False)
+    assert outcome["timings"]["local"] == "days"
+    assert outcome["timings"]["counts"]["badSnapshots"] == 1
+    assert any(r["kind"] == "local-snapshot" for r in outcome["reports"])
+    check_against_python(outcome, events)
+    # The day store served the reload, whose write-back stored a fresh snapshot in place of the deleted one.
+    page.reload()
+    again = open_engine(page, server, events, login=False)
+    check_against_python(again, events)
+    assert again["timings"]["local"] == "snapshot"
+    assert again["timings"]["counts"]["badSnapshots"] == 0
