@@ -89,8 +89,12 @@ export function stageClock() {
 
 // CryptoKeys made by one decryption worker before it is replaced by a fresh one. Chromium frees dropped
 // CryptoKeys late (V8 does not see their ~1.2 KB each), and a first load at 1M events makes about 600k of
-// them in key agreements alone: ending the worker frees them all at once. 60000 is about 70 MiB per worker.
-export const RECYCLE_KEYS = 60000;
+// them in key agreements alone: ending the worker frees them all at once. 30000 is about 40 MiB of garbage
+// per worker at most (60000 let a 100k load end with every worker's garbage still held).
+export const RECYCLE_KEYS = 30000;
+// Wrapped secrets per IndexedDB transaction: Chromium holds a transaction's values until it commits, so
+// 200k at once (a second browser's whole shared cache) were tens of MB more at the peak.
+const LOCAL_WRAPPED_BATCH = 5000;
 
 /** A pool of decryption workers speaking {id, op, args} → {id, result | error}. */
 function createPool(size, url, { recycleAfter = RECYCLE_KEYS } = {}) {
@@ -168,6 +172,21 @@ function createPool(size, url, { recycleAfter = RECYCLE_KEYS } = {}) {
       }
       return replaced;
     },
+    /**
+     * Ends every worker and starts fresh ones without any visitor key (the caller forgets which visitors
+     * it sent): after a load, the workers' CryptoKeys and their garbage are the largest part of the tab,
+     * and a refresh needs few keys again (taken from the local cache or the page's secrets).
+     */
+    async renew() {
+      if (pending.size) return false;
+      for (let i = 0; i < size; i++) {
+        workers[i].terminate();
+        spawn(i);
+        made[i] = 0;
+      }
+      if (initArgs) await Promise.all(workers.map((_, i) => this.call(i, 'init', initArgs)));
+      return true;
+    },
     terminate() {
       for (const worker of workers) worker.terminate();
       for (const entry of pending.values()) entry.reject(new Error('closed'));
@@ -203,7 +222,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
   const serverDirty = new Set(); // closed days whose content changed since the server's roll-up
   const localDirty = new Set(); // days whose content changed since the local cache was written
   const uploads = [];
-  const counters = { badSnapshots: 0, events: 0, secretsUnwrapped: 0, secretsFromShared: 0, forgedSecrets: 0, forgedRollups: 0, badEvents: 0, badSecrets: 0, missingSecrets: 0, workersRecycled: 0 };
+  const counters = { badSnapshots: 0, events: 0, secretsUnwrapped: 0, secretsFromShared: 0, forgedSecrets: 0, forgedRollups: 0, badEvents: 0, badSecrets: 0, missingSecrets: 0, workersRecycled: 0, poolRenewals: 0 };
   let estimate = null;
   let queue = Promise.resolve(); // open, refresh and flush never interleave their table changes
   let flushing = Promise.resolve();
@@ -670,7 +689,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       table.dropDaysBefore(w.cutoffDay);
       const { wall, busy } = stages.summary();
       const timings = { ...wall, total: Math.round(clock() - started), source, local: localKind, busy, counts: { ...counters, events: table.size } };
-      lastFlush = scheduleFlush();
+      lastFlush = scheduleFlush({ renewPool: true });
       return { timings, account: describe(), size: table.size };
     });
   }
@@ -696,7 +715,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
 
   // ---------------------------------------------------------------------------------------- write-back
 
-  function scheduleFlush() {
+  function scheduleFlush({ renewPool = false } = {}) {
     // A macrotask first: the reply of the load or refresh that scheduled this goes out before the first
     // step's encoding occupies the data worker.
     const run = flushing
@@ -705,9 +724,29 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       .catch((error) => {
         report('storage', { error: String(error && error.message) });
         return null;
+      })
+      .then(async (result) => {
+        // Part of the flush chain (the next write-back waits) and serial (no refresh is decrypting).
+        if (renewPool) await serial(() => renewDecryptPool()).catch(() => {});
+        return result;
       });
     flushing = run;
     return run;
+  }
+
+  /**
+   * After a load and its write-back: fresh decryption workers and no shared re-wraps kept in memory. The
+   * old workers held a CryptoKey per visitor (about 1.3 KB each, 100k per worker at 1M events) plus the
+   * key agreements' dropped keys; the re-wraps of visitors whose days came from roll-ups were never used.
+   * A later page's visitors come back through the local cache or the page's own secrets.
+   */
+  async function renewDecryptPool() {
+    if (!pool) return;
+    if (await pool.renew()) {
+      sentSecrets.clear();
+      counters.poolRenewals++;
+    }
+    sharedWrapped = new Map();
   }
 
   async function flush() {
@@ -741,11 +780,19 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     const outcomes = { stored: 0, stale: 0, rejected: 0 };
     const local = cache && snapshot ? cache : null;
     if (local && localWrapped.size) {
-      const wrapped = new Map(localWrapped);
-      localWrapped.clear();
-      await flushStages
-        .time('storage', local.putWrapped(wrapped))
-        .catch((error) => report('local-cache', { error: String(error && error.message) }));
+      // One transaction per batch, each batch taken out of the map before it is written (see
+      // LOCAL_WRAPPED_BATCH); entries added meanwhile (a refresh) wait for the next write-back.
+      let failed = null;
+      for (let left = localWrapped.size; left > 0 && !failed; left -= LOCAL_WRAPPED_BATCH) {
+        const batch = [];
+        for (const entry of localWrapped) {
+          batch.push(entry);
+          if (batch.length >= LOCAL_WRAPPED_BATCH) break;
+        }
+        for (const [id] of batch) localWrapped.delete(id);
+        await flushStages.time('storage', local.putWrapped(batch)).catch((error) => (failed = error));
+      }
+      if (failed) report('local-cache', { error: String(failed && failed.message) });
     }
 
     const putAll = async (records) => {

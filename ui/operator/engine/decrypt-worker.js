@@ -37,10 +37,11 @@ const RSA_PRIVATE_MEMBERS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
 // CryptoKeys kept per worker. A Chromium CryptoKey costs about 1.3 KB (measured: 200k AES keys, 275 MiB),
 // and one that is dropped is not collected soon either (200k dropped keys: +246 MiB): V8 does not see their
 // memory, so it seldom runs the full collection that would free them. The worker therefore keeps each
-// visitor's 16 raw bytes and CryptoKeys for at most KEY_CACHE visitors, and evicts only beyond that:
-// every eviction makes a re-import (about 7 µs) and a dropped key, so the bound sits above the visitors
-// a worker sees in the 1M set (200k visitors over the pool), and only larger accounts ever evict.
-export const KEY_CACHE = 131072;
+// visitor's 16 raw bytes and CryptoKeys only for the KEY_CACHE most recent visitors; an evicted key is a
+// re-import (about 7 µs) and a dropped key, which the pool's recycling frees. A visitor's events come in
+// sessions minutes apart and returns hours to days later, so 16384 per worker (weeks of visitors at 1M
+// events) misses little, where keeping all of them (100k per worker at 1M) was ~130 MiB per worker.
+export const KEY_CACHE = 16384;
 const IN_FLIGHT = 1000;
 
 /**
