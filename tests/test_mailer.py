@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import hashlib
-import hmac
 import logging
 import os
 import socket
@@ -13,14 +11,12 @@ import ssl
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from appliance.errors import ConfigError, MailError
 from appliance.mailer import (
@@ -31,9 +27,7 @@ from appliance.mailer import (
     build_message,
 )
 from tests.certs import self_signed_cert
-
-USER = "mailer@example.com"
-PASSWORD = "pässwörd-Sekret-42"
+from tests.mail_servers import PASSWORD, USER, RecordingHandler
 
 
 def make_cert(folder: Path) -> tuple[str, str]:
@@ -48,46 +42,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-    login: Any
-
-
-class Handler:
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.mechanisms: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, session.login_data)
-        )
-        return "250 OK"
-
-    # aiosmtpd has no CRAM-MD5; "auth_CRAM__MD5" is offered as "CRAM-MD5".
-    async def auth_CRAM__MD5(self, server: Any, args: list[str]) -> AuthResult:
-        challenge = b"<4711.1700000000@smtp.test>"
-        answer = await server.challenge_auth(challenge)
-        user, _, digest = answer.decode().partition(" ")
-        expected = hmac.new(PASSWORD.encode(), challenge, hashlib.md5).hexdigest()
-        ok = user == USER and hmac.compare_digest(digest, expected)
-        self.mechanisms.append("CRAM-MD5")
-        return AuthResult(success=ok, handled=False, auth_data=LoginPassword(user.encode(), b""))
-
-    def authenticator(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        self.mechanisms.append(mechanism)
-        ok = (
-            isinstance(auth_data, LoginPassword)
-            and auth_data.login == USER.encode()
-            and auth_data.password == PASSWORD.encode()
-        )
-        # handled=False: without it a failure sends no reply (machines.md §7)
-        return AuthResult(success=ok, handled=False, auth_data=auth_data)
+Handler = RecordingHandler  # the shared aiosmtpd handler (tests/mail_servers.py)
 
 
 @pytest.fixture(scope="module")

@@ -134,31 +134,9 @@ def _http_date(seconds: int) -> str:
     return format_datetime(datetime.fromtimestamp(seconds, UTC), usegmt=True)
 
 
-def set_cookie(
-    name: str,
-    value: str,
-    *,
-    secure: bool,
-    same_site: str,
-    path: str = "/api",
-    expires: datetime | None = None,
-    http_only: bool = True,
-    partitioned: bool = False,
-) -> None:
-    """Add a Set-Cookie header written out by hand, so every attribute is explicit and tested."""
-    bottle.response.add_header(
-        "Set-Cookie",
-        cookie_header(
-            name,
-            value,
-            secure=secure,
-            same_site=same_site,
-            path=path,
-            expires=expires,
-            http_only=http_only,
-            partitioned=partitioned,
-        ),
-    )
+def set_cookie(name: str, value: str, **attributes: Any) -> None:
+    """Add a Set-Cookie header written out by hand (`cookie_header` takes the attributes)."""
+    bottle.response.add_header("Set-Cookie", cookie_header(name, value, **attributes))
 
 
 def cookie_header(
