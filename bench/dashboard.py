@@ -30,9 +30,11 @@ the flags of tests/e2e/sites.py) drives the real pages through Playwright:
 Times run from the start of the page's navigation (`performance.now()` of
 the document, noted by a MutationObserver installed before the page's own
 scripts) to the moment `[data-testid="dashboard/ready"]` appears, with the dashboard's own `loadMs` and per-stage `timings` beside
-them. Tab memory is the peak PSS summed over the browser's renderer processes
-(`--type=renderer`; workers live in them), from `/proc/<pid>/smaps_rollup`
-every 250 ms. Every wait has a timeout: a page that is not there yet gives
+them. Tab memory is the peak PSS of the tab's renderer process (dedicated
+workers are threads in it), from `/proc/<pid>/smaps_rollup` every 250 ms: the
+largest `--type=renderer` process of the browser. The page runs in the tab
+Chromium opens at start (no second, blank tab), and the sum over all renderers
+(Chromium's spare renderers add 15-30 MB each) is reported beside it. Every wait has a timeout: a page that is not there yet gives
 "dashboard not ready: …" and the run goes on. Prints a table against the
 targets and writes JSON to bench/results/dashboard-<UTC timestamp>.json.
 """
@@ -191,12 +193,21 @@ def pss_kib(pid: int) -> int:
 
 
 class MemorySampler:
-    """Samples the summed renderer PSS of one browser every `interval` s and keeps the peak."""
+    """Samples the summed renderer PSS of one browser every `interval` s and keeps the peak.
+
+    It also keeps the whole trace and the harness's marks ("first load ready", ...), so a report can
+    say in which phase the peak fell: the peak alone does not tell what to shrink.
+    """
 
     def __init__(self, marker: str, interval: float = 0.25) -> None:
         self.marker, self.interval = marker, interval
-        self.peak_kib = 0
+        self.peak_kib = 0  # the tab: the largest renderer
+        self.peak_all_kib = 0  # every renderer of the browser together
+        self.peak_at = 0.0
         self.samples = 0
+        self.trace: list[tuple[float, int]] = []
+        self.marks: list[tuple[float, str]] = []
+        self._started = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pss-sampler", daemon=True)
         self._pids: list[int] = []
@@ -208,20 +219,43 @@ class MemorySampler:
             if now - self._pids_at > 1.0:
                 # Walking /proc is dearer than reading PSS: refresh the renderer list once a second.
                 self._pids, self._pids_at = renderer_pids(self.marker), now
-            total = sum(pss_kib(pid) for pid in self._pids)
+            sizes = [pss_kib(pid) for pid in self._pids]
+            tab = max(sizes, default=0)
             self.samples += 1
-            self.peak_kib = max(self.peak_kib, total)
+            self.trace.append((round(now - self._started, 2), tab))
+            self.peak_all_kib = max(self.peak_all_kib, sum(sizes))
+            if tab > self.peak_kib:
+                self.peak_kib, self.peak_at = tab, now - self._started
             self._stop.wait(self.interval)
 
     def start(self) -> MemorySampler:
+        self._started = time.monotonic()
         self._thread.start()
         return self
+
+    def mark(self, label: str) -> None:
+        """Note that the harness reached `label` now."""
+        self.marks.append((round(time.monotonic() - self._started, 2), label))
 
     def stop(self) -> int:
         """Stop sampling; the peak in bytes."""
         self._stop.set()
         self._thread.join(timeout=5)
         return self.peak_kib * 1024
+
+    def timeline(self) -> dict[str, Any]:
+        """The peak's time and phase (the last mark before it), the marks, and the trace in MiB, 1 per s."""
+        phase = "start"
+        for at, label in self.marks:
+            if at <= self.peak_at:
+                phase = f"after {label}"
+        step = max(1, round(1.0 / self.interval))
+        return {
+            "peak_at_s": round(self.peak_at, 2),
+            "peak_phase": phase,
+            "marks": self.marks,
+            "trace_mib": [(at, round(kib / 1024)) for at, kib in self.trace[::step]],
+        }
 
 
 # -- the browser side ---------------------------------------------------------------------
@@ -376,13 +410,17 @@ def _browser_session(
     injector: Injector | None = None
     page_errors: list[str] = []
     try:
-        page = context.new_page()
+        # The tab Chromium opened at start: a second one would be another renderer beside the measured one.
+        page = context.pages[0] if context.pages else context.new_page()
         # Uncaught errors of the page explain a "not ready" better than a timeout does.
         page.on("pageerror", lambda error: page_errors.append(_short(error)))
         built = server.built
         _login(page, server.base, built.email, built.password)
+        sampler.mark("login")
         out["first"] = _open_dashboard(page, server.base, built.account_id, timeout_s, "first load")
+        sampler.mark("first load ready")
         out["first"]["write_back"] = _wait_write_back(page, max(60.0, timeout_s))
+        sampler.mark("write-back done")
         if "reload" in steps:
             started = time.monotonic()
             page.reload(wait_until="commit", timeout=30_000)
@@ -392,7 +430,9 @@ def _browser_session(
                 round(figures["readyAt"], 1) if figures.get("readyAt") else figures["harness_ms"]
             )
             out["reload"] = figures
+            sampler.mark("reload ready")
             out["reload"]["write_back"] = _wait_write_back(page, 60.0)
+            sampler.mark("reload write-back done")
         if "refresh" in steps:
             port = int(server.base.rsplit(":", 1)[1])
             injector = Injector("127.0.0.2", port, built.account_id)
@@ -403,6 +443,7 @@ def _browser_session(
                 "() => window.__offenDashboard.autoRefresh && window.__offenDashboard.autoRefresh(false)"
             )
             injector.start()
+            sampler.mark("traffic")
             time.sleep(REFRESH_TRAFFIC_S)  # read at call time: tests shorten it
             try:
                 refreshed = page.evaluate(
@@ -426,7 +467,9 @@ def _browser_session(
         if injector is not None:
             injector.stop()
         out["peak_pss_bytes"] = sampler.stop()
+        out["peak_pss_all_renderers_bytes"] = sampler.peak_all_kib * 1024
         out["pss_samples"] = sampler.samples
+        out["pss_timeline"] = sampler.timeline()
         if page_errors:
             out["page_errors"] = page_errors[:5]
         try:
@@ -493,7 +536,7 @@ def _measure_offen(playwright: Any, built: dataset.Built, cap_s: float, tmp: Pat
         )
         sampler = MemorySampler(marker).start()
         try:
-            page = context.new_page()
+            page = context.pages[0] if context.pages else context.new_page()
             page.goto(f"{server.base}/healthz", timeout=30_000)
             started = time.monotonic()
             figures = page.evaluate(
@@ -511,6 +554,7 @@ def _measure_offen(playwright: Any, built: dataset.Built, cap_s: float, tmp: Pat
             result["error"] = f"{type(error).__name__}: {_short(error)}"
         finally:
             result["peak_pss_bytes"] = sampler.stop()
+            result["peak_pss_all_renderers_bytes"] = sampler.peak_all_kib * 1024
             context.close()
     finally:
         server.process.stop()
@@ -581,7 +625,8 @@ def run(quick: bool = False, only: str | None = None) -> dict[str, Any]:
         "load_average_start": os.getloadavg(),
         "method": "real offen serve per phase with a copy of the cached data set; headless Chromium, fresh "
         "profile per browser; wall time from navigation to [data-testid=dashboard/ready]; tab memory = peak "
-        "summed PSS of the browser's renderer processes, every 250 ms",
+        "PSS of the tab's renderer process (the browser's largest renderer; workers are threads in it), every 250 ms; "
+        "the sum over all renderers beside it",
         "phases": {},
     }
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp_name, _playwright() as playwright:
@@ -765,7 +810,13 @@ def _phase_summary(name: str, phase: dict[str, Any]) -> str:
                     + ("" if figures.get("progress_seen", True) else "; no progress element seen")
                 )
         if data:
-            lines.append(f"    {browser} tab memory (peak PSS): {_fmt_bytes(data.get('peak_pss_bytes'))}")
+            when = data.get("pss_timeline") or {}
+            at = f" at {when['peak_at_s']:.0f} s, {when['peak_phase']}" if when.get("peak_phase") else ""
+            every = data.get("peak_pss_all_renderers_bytes")
+            beside = f" (all renderers {_fmt_bytes(every)})" if every else ""
+            lines.append(
+                f"    {browser} tab memory (peak PSS): {_fmt_bytes(data.get('peak_pss_bytes'))}{at}{beside}"
+            )
     if name.startswith("rsa") and _get(phase, "browser_a", "first"):
         first = phase["browser_a"]["first"]
         rsa_ms = (first.get("timings") or {}).get("keyAgreement")

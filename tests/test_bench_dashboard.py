@@ -28,22 +28,39 @@ def test_renderers_are_found_below_the_marked_browser(tmp_path: Path):
     code = (
         "import subprocess, sys, time;"
         "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', '--type=renderer']);"
+        # The tab: a renderer holding 64 MiB more than the other (a spare renderer, say).
+        "t = subprocess.Popen([sys.executable, '-c',"
+        " 'import time; b = bytearray(64 << 20); b[::4096] = bytes(len(b[::4096])) ; time.sleep(60)',"
+        " '--type=renderer']);"
         "w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', '--type=renderer',"
         " '--top-chrome-webui']);"
-        "print(c.pid, w.pid, flush=True); time.sleep(60)"
+        "print(c.pid, t.pid, w.pid, flush=True); time.sleep(60)"
     )
     browser = subprocess.Popen([sys.executable, "-c", code, marker], stdout=subprocess.PIPE, text=True)
     try:
-        child, webui = (int(x) for x in browser.stdout.readline().split())
+        child, tab, webui = (int(x) for x in browser.stdout.readline().split())
         assert dashboard.browser_root_pids(marker) == [browser.pid]
         assert dashboard.browser_root_pids(marker + "-other") == []
-        assert {child, webui} <= dashboard.descendants([browser.pid])
-        assert dashboard.renderer_pids(marker) == [child]
+        assert {child, tab, webui} <= dashboard.descendants([browser.pid])
+        assert dashboard.renderer_pids(marker) == sorted([child, tab])
+        deadline = time.monotonic() + 10
+        while dashboard.pss_kib(tab) < 64 << 10:
+            assert time.monotonic() < deadline, "the stand-in tab never touched its memory"
+            time.sleep(0.05)
         sampler = dashboard.MemorySampler(marker, interval=0.05).start()
-        time.sleep(0.4)
+        time.sleep(0.2)
+        sampler.mark("half-way")
+        time.sleep(0.2)
         peak = sampler.stop()
         assert sampler.samples >= 3
-        assert peak == pytest.approx(dashboard.pss_kib(child) * 1024, rel=0.5) and peak > 1 << 20
+        # The tab is the largest renderer; the other renderers are only in the sum beside it.
+        assert peak == pytest.approx(dashboard.pss_kib(tab) * 1024, rel=0.2) and peak > 64 << 20
+        both = (dashboard.pss_kib(tab) + dashboard.pss_kib(child)) * 1024
+        assert sampler.peak_all_kib * 1024 == pytest.approx(both, rel=0.2)
+        timeline = sampler.timeline()
+        assert [label for _, label in timeline["marks"]] == ["half-way"]
+        assert timeline["peak_phase"] in ("start", "after half-way")
+        assert timeline["trace_mib"] and all(mib >= 64 for _, mib in timeline["trace_mib"])
     finally:
         for pid in dashboard.descendants([browser.pid]):
             os.kill(pid, 9)

@@ -41,12 +41,11 @@ QUERY = {"range": 14, "resolution": "days", "timeZone": "UTC"}
 class EngineServer:
     """A benchmark data set served over https as offen.site.test, with an operator client."""
 
-    def __init__(self, directory: Path, cert: Path, key: Path) -> None:
+    def __init__(self, directory: Path, cert: Path, key: Path, spec: Any = None) -> None:
         from bench.dataset import Spec, build
 
-        self.built = build(
-            Spec(EVENTS, VISITORS, DAYS, seed=7), directory / "set", processes=2, progress=lambda *a: None
-        )
+        spec = spec or Spec(EVENTS, VISITORS, DAYS, seed=7)
+        self.built = build(spec, directory / "set", processes=2, progress=lambda *a: None)
         self.account_id = self.built.account_id
         self.port = free_port()
         self.origin = f"https://{OFFEN_HOST}:{self.port}"

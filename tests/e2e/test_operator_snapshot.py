@@ -24,15 +24,21 @@ async (accountId) => {
     req.onerror = () => reject(req.error);
   });
   try {
-    const record = await new Promise((resolve, reject) => {
-      const req = db.transaction('snapshot').objectStore('snapshot').get('table');
+    const store = db.transaction('snapshot').objectStore('snapshot');
+    const get = (key) => new Promise((resolve, reject) => {
+      const req = store.get(key);
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
     });
-    if (!record) return null;
-    const text = record.parts.map((p) => new TextDecoder('latin1').decode(p)).join('');
-    return {v: record.v, checkpoint: record.checkpoint, parts: record.parts.length,
-            bytes: record.parts.reduce((n, p) => n + p.byteLength, 0),
+    const header = await get('table');
+    if (!header) return null;
+    // One record per part, the header last (idb.js): every part the header counts is there.
+    const parts = [];
+    for (let i = 0; i < header.count; i++) parts.push(await get('part/' + i));
+    if (parts.some((p) => !(p instanceof ArrayBuffer))) return {missingParts: true};
+    const text = parts.map((p) => new TextDecoder('latin1').decode(p)).join('');
+    return {v: header.v, checkpoint: header.checkpoint, parts: parts.length, inline: 'parts' in header,
+            bytes: parts.reduce((n, p) => n + p.byteLength, 0),
             plaintext: /https?:|"version"|a\\.example|PAGEVIEW/.test(text), version: db.version};
   } finally {
     db.close();
@@ -49,9 +55,9 @@ async (accountId) => {
   });
   const tx = db.transaction('snapshot', 'readwrite');
   const store = tx.objectStore('snapshot');
-  const record = await new Promise((resolve) => { const r = store.get('table'); r.onsuccess = () => resolve(r.result); });
-  new Uint8Array(record.parts[1])[40] ^= 1;
-  store.put(record, 'table');
+  const part = await new Promise((resolve) => { const r = store.get('part/1'); r.onsuccess = () => resolve(r.result); });
+  new Uint8Array(part)[40] ^= 1;
+  store.put(part, 'part/1');
   await new Promise((resolve) => { tx.oncomplete = resolve; });
   db.close();
 }
@@ -68,6 +74,7 @@ def test_first_load_writes_a_sealed_snapshot(server: Any, tab: Any) -> None:  # 
     record = page.evaluate(SNAPSHOT_RECORD, server.account_id)
     assert record is not None, "no snapshot after the first write-back"
     assert record["version"] == 2 and record["v"] == 1 and record["parts"] > 10
+    assert not record["inline"], "the header holds no parts: each part is its own record"
     assert record["checkpoint"] == outcome["stats"]["checkpoint"]
     assert not record["plaintext"]
 
@@ -100,3 +107,54 @@ def test_a_spoiled_snapshot_is_reported_and_not_used(server: Any, tab: Any) -> N
     check_against_python(again, events)
     assert again["timings"]["local"] == "snapshot"
     assert again["timings"]["counts"]["badSnapshots"] == 0
+
+
+RESHAPE_SNAPSHOT = """
+async ([accountId, how]) => {
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open('offen.engine.' + accountId);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const tx = db.transaction('snapshot', 'readwrite');
+  const store = tx.objectStore('snapshot');
+  const get = (key) => new Promise((resolve) => { const r = store.get(key); r.onsuccess = () => resolve(r.result); });
+  const header = await get('table');
+  if (how === 'cut') {
+    // A write cut off before its header: the parts are there, the header is not.
+    store.delete('table');
+  } else if (how === 'inline') {
+    // The layout of earlier builds: one record holding every part.
+    const parts = [];
+    for (let i = 0; i < header.count; i++) parts.push(await get('part/' + i));
+    store.clear();
+    store.put({v: header.v, checkpoint: header.checkpoint, parts}, 'table');
+  }
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+}
+"""
+
+
+def test_a_snapshot_without_its_header_is_not_used(server: Any, tab: Any) -> None:  # noqa: F811
+    events = server.decrypted_events()
+    page = tab
+    page.evaluate(RESHAPE_SNAPSHOT, [server.account_id, "cut"])
+    page.reload()
+    outcome = open_engine(page, server, events, login=False)
+    assert outcome["timings"]["local"] == "days"
+    assert outcome["timings"]["counts"]["badSnapshots"] == 0, "no header: no snapshot, nothing spoiled"
+    check_against_python(outcome, events)
+
+
+def test_a_snapshot_in_the_earlier_one_record_layout_still_restores(server: Any, tab: Any) -> None:  # noqa: F811
+    events = server.decrypted_events()
+    page = tab
+    page.reload()
+    assert open_engine(page, server, events, login=False)["timings"]["local"] == "snapshot"
+    page.evaluate(RESHAPE_SNAPSHOT, [server.account_id, "inline"])
+    page.reload()
+    outcome = open_engine(page, server, events, login=False)
+    assert outcome["timings"]["local"] == "snapshot"
+    assert outcome["timings"]["counts"]["badSnapshots"] == 0
+    check_against_python(outcome, events)

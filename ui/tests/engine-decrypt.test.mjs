@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
-import { decryptWorker } from '../operator/engine/decrypt-worker.js';
+import { decryptWorker, keyStore } from '../operator/engine/decrypt-worker.js';
 import { deriveCacheKeys, openWrappedSecret, sealWrappedSecret } from '../operator/engine/shared-cache.js';
 import { webCryptoWith } from '../vault/crypto.js';
 
@@ -117,11 +117,24 @@ for (const [type, file] of [['x25519', 'x25519-1.json'], ['rsa', 'rsa-1.json']])
       const again = await worker.decrypt({ events });
       assert.equal(again.report.unwrapped, 0);
       assert.equal(again.report.missing.length, 0);
-      assert.equal(again.parsed.length, 10);
       assert.deepEqual(
         again.parsed.map((p) => p.eventId).sort(),
         events.map((e) => e.eventId).sort(),
       );
+    });
+
+    it('unwraps a visitor once when two batches name it at the same time', async () => {
+      const pair = keyFile(file);
+      const worker = decryptWorker({ subtle });
+      await worker.init({ accountId: ACCOUNT, privateJwk: pair.private, keyEncryptionKey: kek });
+      const { secrets, events } = await makeVisitors(pair.public, 2, 2);
+      const [first, second] = await Promise.all([
+        worker.decrypt({ events: events.slice(0, 2), secrets }),
+        worker.decrypt({ events: events.slice(2), secrets }),
+      ]);
+      assert.equal(first.report.unwrapped + second.report.unwrapped, 2);
+      assert.equal(first.parsed.length + second.parsed.length, 4);
+      assert.deepEqual([...first.report.missing, ...second.report.missing], []);
     });
 
     it('hands its visitor keys to a fresh worker, which then needs no unwrap', async () => {
@@ -132,11 +145,11 @@ for (const [type, file] of [['x25519', 'x25519-1.json'], ['rsa', 'rsa-1.json']])
       const out = await first.decrypt({ events, secrets });
       // Key agreement makes three CryptoKeys per visitor (X25519 only); each visitor's AES key one more.
       assert.equal(out.report.keysMade, (type === 'x25519' ? 3 * 3 : 0) + 3);
-      const { entries } = await first.exportKeys();
-      assert.equal(entries.length, 3);
+      const exported = structuredClone(first.exportKeys());
+      assert.equal(exported.ids.length, 3);
       const fresh = decryptWorker({ subtle });
       await fresh.init({ accountId: ACCOUNT, privateJwk: pair.private, keyEncryptionKey: kek });
-      assert.deepEqual(fresh.importKeys({ entries }), { imported: 3 });
+      assert.deepEqual(fresh.importKeys(exported), { imported: 3 });
       const again = await fresh.decrypt({ events });
       assert.equal(again.report.unwrapped, 0);
       assert.deepEqual(again.report.missing, []);
@@ -161,3 +174,23 @@ for (const [type, file] of [['x25519', 'x25519-1.json'], ['rsa', 'rsa-1.json']])
     });
   });
 }
+
+describe('key store', () => {
+  it('grows past its first buffer, keeps each key length, and survives export and import', () => {
+    const store = keyStore();
+    const raw = (n, length) => new Uint8Array(length).map((_, i) => (n * 7 + i) & 0xff);
+    for (let n = 0; n < 3000; n++) store.put(secretIdOf(n), raw(n, [16, 24, 32][n % 3]));
+    store.put(secretIdOf(3000), null);
+    assert.equal(store.size, 3001);
+    assert.deepEqual(store.get(secretIdOf(2999)), raw(2999, 32));
+    assert.equal(store.get(secretIdOf(3000)), null, 'unusable');
+    assert.equal(store.get(secretIdOf(3001)), undefined, 'unknown');
+    const copy = keyStore();
+    assert.equal(copy.import(structuredClone(store.export())), 3001);
+    for (const n of [0, 1, 2, 1023, 1024, 2048, 2999]) assert.deepEqual(copy.get(secretIdOf(n)), raw(n, [16, 24, 32][n % 3]));
+    assert.equal(copy.get(secretIdOf(3000)), null);
+    // A later, usable secret for a visitor that failed before replaces the failure.
+    copy.put(secretIdOf(3000), raw(1, 16));
+    assert.deepEqual(copy.get(secretIdOf(3000)), raw(1, 16));
+  });
+});

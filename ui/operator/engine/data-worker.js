@@ -10,7 +10,7 @@
 import { EventTable, Tags, computeOperatorStats, emptyBlock, encodeBlock } from '../../shared/table.js';
 import { webCryptoWith } from '../../vault/crypto.js';
 import { openCache } from './idb.js';
-import { deriveSnapshotKey, openSnapshot, sealSnapshot } from './shared-cache.js';
+import { SNAPSHOT_RECORD_VERSION, deriveSnapshotKey, openSnapshot, sealSnapshotPart, snapshotPlainParts } from './shared-cache.js';
 import { unpackParsed } from './packing.js';
 import {
   EVENT_PAGE,
@@ -88,9 +88,9 @@ export function stageClock() {
 }
 
 // CryptoKeys made by one decryption worker before it is replaced by a fresh one. Chromium frees dropped
-// CryptoKeys late (V8 does not see their ~1.2 KB each), and a first load at 1M events makes about 600k of
-// them in key agreements alone: ending the worker frees them all at once. 30000 is about 40 MiB of garbage
-// per worker at most (60000 let a 100k load end with every worker's garbage still held).
+// CryptoKeys late (V8 does not see their ~1.3 KB each); the workers make one per X25519 key agreement (the
+// peer's public key; everything symmetric runs on raw bytes), 200k in a first load at 1M events. Ending the
+// worker frees them all at once: 30000 is about 40 MiB of garbage per worker at most.
 export const RECYCLE_KEYS = 30000;
 // Wrapped secrets per IndexedDB transaction: Chromium holds a transaction's values until it commits, so
 // 200k at once (a second browser's whole shared cache) were tens of MB more at the peak.
@@ -162,12 +162,12 @@ function createPool(size, url, { recycleAfter = RECYCLE_KEYS } = {}) {
         if (made[i] < recycleAfter) continue;
         // A write-back's sealing may still run on it (a refresh that crossed the threshold): next time.
         if ([...pending.values()].some((entry) => entry.worker === i)) continue;
-        const { entries } = await this.call(i, 'exportKeys');
+        const exported = await this.call(i, 'exportKeys');
         workers[i].terminate();
         spawn(i);
         made[i] = 0;
         await this.call(i, 'init', initArgs);
-        await this.call(i, 'importKeys', { entries });
+        await this.call(i, 'importKeys', exported, [exported.keys.buffer, exported.lengths.buffer]);
         replaced++;
       }
       return replaced;
@@ -212,6 +212,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
   let nowFn = () => Date.now();
   let pageSize = EVENT_PAGE;
   let daysPerStep = DAYS_PER_STEP;
+  let secretsBatch = SECRETS_BATCH; // fresh re-wraps saved at a time while a load runs
   let checkpoint = null; // the highest sequence folded into the table
   let stages;
   const sentSecrets = new Set(); // visitors whose secret a worker already holds (or failed for good)
@@ -376,7 +377,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     progress('keyAgreement', counters.secretsUnwrapped + counters.secretsFromShared, null);
     progress('decryption', counters.events, estimate);
     stages.add('aggregation', [start, clock()]);
-    if (pendingWrapped.size >= SECRETS_BATCH) uploadWrapped();
+    if (pendingWrapped.size >= secretsBatch) uploadWrapped();
     return { added, removed };
   }
 
@@ -431,7 +432,11 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     if (!cache) return;
     const unknown = new Set();
     for (const event of page.events) {
-      if (event.secretId && !sentSecrets.has(event.secretId) && !sharedWrapped.has(event.secretId)) unknown.add(event.secretId);
+      const id = event.secretId;
+      if (!id || sentSecrets.has(id) || sharedWrapped.has(id)) continue;
+      // Re-wraps not yet written to IndexedDB (a refresh right after a load) are still in memory.
+      if (localWrapped.has(id)) sharedWrapped.set(id, localWrapped.get(id));
+      else unknown.add(id);
     }
     if (!unknown.size) return;
     try {
@@ -605,13 +610,22 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     const s = snapshotState;
     if (s.checkpoint === checkpoint) return false;
     if (s.written && (s.refreshes < SNAPSHOT_EVERY_REFRESHES || clock() - s.at < SNAPSHOT_MIN_INTERVAL_MS)) return false;
-    const exported = table.exportSnapshot();
+    const plain = snapshotPlainParts(table.exportSnapshot());
     const cp = checkpoint;
+    const subtle = globalThis.crypto.subtle;
+    // One part at a time, each dropped once stored: the table's copy, its sealed copy and IndexedDB's
+    // clone of all parts at once were ~200 MB at 1M events, the largest moment of a load.
+    const writeParts = async () => {
+      await local.startSnapshot();
+      for (let index = 0; index < plain.length; index++) {
+        const part = await sealSnapshotPart(subtle, snapshotKey, accountId, cp, index, plain.length, plain[index]);
+        plain[index] = null;
+        await local.putSnapshotPart(index, part);
+      }
+      await local.finishSnapshot({ v: SNAPSHOT_RECORD_VERSION, checkpoint: cp, count: plain.length });
+    };
     try {
-      await flushStages.time(
-        'storage',
-        sealSnapshot(globalThis.crypto.subtle, snapshotKey, accountId, cp, exported).then((sealed) => local.putSnapshot(sealed)),
-      );
+      await flushStages.time('storage', writeParts());
       snapshotState = { checkpoint: cp, at: clock(), refreshes: 0, written: true };
       return true;
     } catch (error) {
@@ -654,13 +668,14 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     return checkpoints.size ? 'shared' : 'network';
   }
 
-  async function open({ accountId: id, keyEncryptionKey, now, workers, workerUrl, pageSize: requested, stepDays, recycleKeys }) {
+  async function open({ accountId: id, keyEncryptionKey, now, workers, workerUrl, pageSize: requested, stepDays, recycleKeys, secretsBatch: batch }) {
     return serial(async () => {
       const started = clock();
       stages = stageClock();
       if (typeof now === 'number') nowFn = () => now;
       if (Number.isInteger(requested) && requested > 0 && requested <= 10000) pageSize = requested;
       if (Number.isInteger(stepDays) && stepDays > 0 && stepDays <= 64) daysPerStep = stepDays;
+      if (Number.isInteger(batch) && batch > 0 && batch <= SECRETS_BATCH) secretsBatch = batch;
       accountId = id;
       client = accountClient({ fetch: doFetch, accountId });
       account = await stages.time('download', fetchAccount(client));
@@ -720,22 +735,17 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     // step's encoding occupies the data worker.
     const run = flushing
       .then(() => new Promise((resolve) => setTimeout(resolve, 0)))
-      .then(() => flush())
+      .then(() => flush({ renewPool }))
       .catch((error) => {
         report('storage', { error: String(error && error.message) });
         return null;
-      })
-      .then(async (result) => {
-        // Part of the flush chain (the next write-back waits) and serial (no refresh is decrypting).
-        if (renewPool) await serial(() => renewDecryptPool()).catch(() => {});
-        return result;
       });
     flushing = run;
     return run;
   }
 
   /**
-   * After a load and its write-back: fresh decryption workers and no shared re-wraps kept in memory. The
+   * At the start of a load's write-back: fresh decryption workers and no shared re-wraps kept in memory. The
    * old workers held a CryptoKey per visitor (about 1.3 KB each, 100k per worker at 1M events) plus the
    * key agreements' dropped keys; the re-wraps of visitors whose days came from roll-ups were never used.
    * A later page's visitors come back through the local cache or the page's own secrets.
@@ -749,9 +759,13 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
     sharedWrapped = new Map();
   }
 
-  async function flush() {
+  async function flush({ renewPool = false } = {}) {
     const started = clock();
     const flushStages = stageClock();
+    // First: the load's workers hold every visitor key and their CryptoKeys' garbage, the largest part of
+    // the tab after a load; fresh ones seal the roll-ups below. Serial, so no refresh is decrypting while
+    // the pool is replaced.
+    if (renewPool) await serial(() => renewDecryptPool()).catch(() => {});
     // The re-wrapped secrets first: they are the expensive work (RSA), and a tab closed during the
     // roll-ups must not lose them.
     uploadWrapped();

@@ -4,8 +4,15 @@
 // shared secret when one exists, which is one cheap AES-GCM; otherwise with the account's private key,
 // X25519 key agreement or RSA-OAEP), decrypting events, parsing them with stats.js, and opening and
 // sealing roll-ups. The data worker routes every visitor to one worker by secret id, so each worker keeps
-// the CryptoKeys of its visitors for the whole session and never receives a secret twice. Plaintext
-// leaves this worker only as parsed events for the data worker; keys never leave it.
+// the keys of its visitors for the whole session and never receives a secret twice. Plaintext leaves this
+// worker only as parsed events for the data worker; keys never leave it (but to a fresh worker replacing
+// it, through the data worker).
+//
+// Every CryptoKey costs Chromium about 1.3 KB that V8 does not see and so frees late (measured: 200k AES
+// keys, 275 MiB; 200k dropped ones +246 MiB). The worker therefore keeps each visitor's raw key bytes in
+// one buffer and CryptoKeys only for the visitors seen last. WebCrypto stays for all the crypto: in
+// Chromium 156 it opens a 270-byte event in 9-12 µs (key import included) against 28-40 µs for the vendored
+// userland AES-GCM, and two workers' calls run in parallel (bench notes in docs/dashboard-engine.md).
 
 import { parseEvent } from '../../shared/stats.js';
 import {
@@ -32,17 +39,79 @@ const now = () => performance.timeOrigin + performance.now();
 const PKCS8_X25519 = new Uint8Array([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
 ]);
-const MISSING = Symbol('missing');
 const RSA_PRIVATE_MEMBERS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
-// CryptoKeys kept per worker. A Chromium CryptoKey costs about 1.3 KB (measured: 200k AES keys, 275 MiB),
-// and one that is dropped is not collected soon either (200k dropped keys: +246 MiB): V8 does not see their
-// memory, so it seldom runs the full collection that would free them. The worker therefore keeps each
-// visitor's 16 raw bytes and CryptoKeys only for the KEY_CACHE most recent visitors; an evicted key is a
-// re-import (about 7 µs) and a dropped key, which the pool's recycling frees. A visitor's events come in
-// sessions minutes apart and returns hours to days later, so 16384 per worker (weeks of visitors at 1M
-// events) misses little, where keeping all of them (100k per worker at 1M) was ~130 MiB per worker.
+// CryptoKeys kept per worker, least recently used evicted: a visitor's events come in sessions minutes
+// apart and returns hours to days later, so 16384 per worker (weeks of visitors at 1M events) misses
+// little; an evicted key is a re-import (about 7 µs) and a dropped key, which the pool's recycling frees.
 export const KEY_CACHE = 16384;
+// Event decryptions in flight per worker: enough to keep WebCrypto busy, few enough that their promises
+// and buffers die young instead of swelling the worker's old generation.
 const IN_FLIGHT = 1000;
+const UNUSABLE = -1; // a visitor whose secret failed for good: its events count as bad
+const SLOT = 32; // bytes per key slot: AES keys are 16, 24 or 32 bytes
+
+/**
+ * The visitor keys of one worker: 16-32 raw bytes each in one growing buffer, found by secret id. One
+ * buffer instead of a Uint8Array per visitor: at 1M events a worker holds 100k visitors, and a small typed
+ * array with its ArrayBuffer costs over 200 bytes.
+ */
+export function keyStore() {
+  const slots = new Map(); // secretId → slot index | UNUSABLE
+  let bytes = new Uint8Array(SLOT * 1024);
+  let lengths = new Uint8Array(1024);
+  let count = 0;
+  return {
+    has: (secretId) => slots.has(secretId),
+    /** Raw key bytes (a view), null when unusable, undefined when unknown. */
+    get(secretId) {
+      const slot = slots.get(secretId);
+      if (slot === undefined) return undefined;
+      if (slot === UNUSABLE) return null;
+      return bytes.subarray(slot * SLOT, slot * SLOT + lengths[slot]);
+    },
+    put(secretId, raw) {
+      if (!raw) {
+        slots.set(secretId, UNUSABLE);
+        return;
+      }
+      let slot = slots.get(secretId);
+      if (slot === undefined || slot === UNUSABLE) {
+        if (count === lengths.length) {
+          const grownBytes = new Uint8Array(bytes.length * 2);
+          grownBytes.set(bytes);
+          bytes = grownBytes;
+          const grownLengths = new Uint8Array(lengths.length * 2);
+          grownLengths.set(lengths);
+          lengths = grownLengths;
+        }
+        slot = count++;
+      }
+      bytes.set(raw, slot * SLOT);
+      lengths[slot] = raw.length;
+      slots.set(secretId, slot);
+    },
+    get size() {
+      return slots.size;
+    },
+    /** {ids, keys: Uint8Array (SLOT per id), lengths: Uint8Array (0: unusable)}: transferable. */
+    export() {
+      const ids = [...slots.keys()];
+      const keys = new Uint8Array(ids.length * SLOT);
+      const outLengths = new Uint8Array(ids.length);
+      ids.forEach((id, i) => {
+        const slot = slots.get(id);
+        if (slot === UNUSABLE) return;
+        keys.set(bytes.subarray(slot * SLOT, (slot + 1) * SLOT), i * SLOT);
+        outLengths[i] = lengths[slot];
+      });
+      return { ids, keys, lengths: outLengths };
+    },
+    import({ ids, keys, lengths: inLengths }) {
+      ids.forEach((id, i) => this.put(id, inLengths[i] ? keys.subarray(i * SLOT, i * SLOT + inLengths[i]) : null));
+      return ids.length;
+    },
+  };
+}
 
 /**
  * The worker's state and operations; exported as a factory so a test can run it on Node's WebCrypto
@@ -50,9 +119,7 @@ const IN_FLIGHT = 1000;
  */
 export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY_CACHE } = {}) {
   let account = null; // {accountId, type, privateKey, recipient, cacheKeys}
-  // secretId → Promise<Uint8Array (raw AES key) | null (unusable) | MISSING>. The raw bytes stay inside
-  // this worker, as the CryptoKeys did; only parsed events leave it.
-  const secretKeys = new Map();
+  const keys = keyStore();
   const keyCache = new Map(); // secretId → Promise<CryptoKey>, least recently used first
   let imports = 0; // CryptoKeys made for events
   function cryptoKeyFor(secretId, raw) {
@@ -60,6 +127,7 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
     if (key) {
       keyCache.delete(secretId); // re-inserted below: most recently used last
     } else {
+      // importKey copies the bytes at once (WebCrypto spec), so a view into the key store is enough.
       key = s.importKey('raw', raw, { name: 'AES-GCM' }, false, ['decrypt']);
       imports++;
       if (keyCache.size >= keyCacheSize) keyCache.delete(keyCache.keys().next().value);
@@ -67,6 +135,8 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
     keyCache.set(secretId, key);
     return key;
   }
+  // Visitors being unwrapped right now: secretId → Promise (a later batch of the same visitor waits).
+  const unwrapping = new Map();
 
   async function init({ accountId, privateJwk, keyEncryptionKey }) {
     const type = accountKeyType(privateJwk);
@@ -85,6 +155,7 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
     return { type };
   }
 
+  /** The raw bytes of a visitor secret wrapped with the account key (X25519 `{2,}` or RSA-OAEP `{1,}`). */
   async function unwrapWithAccountKey(cipher) {
     let plain;
     if (account.type === 'x25519') {
@@ -105,74 +176,78 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
       const [sealed] = expectChunks(cipher, 1, 1);
       plain = new Uint8Array(await s.decrypt({ name: 'RSA-OAEP' }, account.privateKey, sealed));
     }
-    const jwk = parseJSON(plain);
-    symmetricKeyBytes(jwk);
-    return jwk;
+    return parseJSON(plain);
   }
 
-  const importSecret = (jwk) => symmetricKeyBytes(jwk);
+  /** A visitor's raw key from the shared cache or the account key; re-wraps a fresh unwrap. */
+  async function learnSecret(secretId, sharedText, accountText, report, rewrapped) {
+    if (sharedText) {
+      try {
+        const jwk = await openWrappedSecret(s, account.cacheKeys, account.accountId, secretId, sharedText);
+        report.fromShared++;
+        keys.put(secretId, symmetricKeyBytes(jwk));
+        return;
+      } catch {
+        // A record that fails its tag is ignored; the account-wrapped secret is the truth.
+        report.forged++;
+      }
+    }
+    // Nothing usable yet: stay unknown, so a later batch with the account-wrapped secret retries.
+    if (!accountText) return;
+    try {
+      const jwk = await unwrapWithAccountKey(accountText);
+      const raw = symmetricKeyBytes(jwk);
+      report.unwrapped++;
+      // X25519 makes three short-lived CryptoKeys per visitor (peer, HKDF input, derived AES key).
+      if (account.type === 'x25519') report.keysMade += 3;
+      rewrapped[secretId] = await sealWrappedSecret(s, account.cacheKeys, account.accountId, secretId, jwk);
+      keys.put(secretId, raw);
+    } catch {
+      report.badSecrets++;
+      keys.put(secretId, null);
+    }
+  }
 
   /**
    * Decrypts a batch: `secrets` (account-wrapped) and `shared` (re-wrapped) for visitors new to this
    * worker, then `events` [{eventId, secretId, payload}]. Returns parsed events (query reduced to
-   * [utm_campaign, utm_source]: a URLSearchParams cannot cross postMessage), fresh re-wraps for the shared cache, and counts.
+   * [utm_campaign, utm_source]: a URLSearchParams cannot cross postMessage), fresh re-wraps for the
+   * shared cache, and counts.
    */
   async function decrypt({ events = [], secrets = {}, shared = {} }) {
     if (!account) throw new Error('init first');
     const t0 = now();
     const rewrapped = {};
     const report = { unwrapped: 0, fromShared: 0, forged: 0, badSecrets: 0, badEvents: 0, missing: [], keysMade: 0 };
-    const importsBefore = imports;
     const fresh = [];
-    const ids = new Set([...Object.keys(secrets), ...Object.keys(shared)]);
-    for (const secretId of ids) {
-      if (secretKeys.has(secretId)) continue;
-      const promise = (async () => {
-        if (shared[secretId]) {
-          try {
-            const jwk = await openWrappedSecret(s, account.cacheKeys, account.accountId, secretId, shared[secretId]);
-            report.fromShared++;
-            return await importSecret(jwk);
-          } catch {
-            // A record that fails its tag is ignored; the account-wrapped secret is the truth.
-            report.forged++;
-          }
-        }
-        if (!secrets[secretId]) {
-          // Nothing usable yet: forget the entry so a later batch with the account-wrapped secret retries.
-          secretKeys.delete(secretId);
-          return MISSING;
-        }
-        try {
-          const jwk = await unwrapWithAccountKey(secrets[secretId]);
-          report.unwrapped++;
-          // X25519 makes three short-lived CryptoKeys per visitor (peer, HKDF input, derived AES key).
-          if (account.type === 'x25519') report.keysMade += 3;
-          rewrapped[secretId] = await sealWrappedSecret(s, account.cacheKeys, account.accountId, secretId, jwk);
-          return await importSecret(jwk);
-        } catch {
-          report.badSecrets++;
-          return null;
-        }
-      })();
-      secretKeys.set(secretId, promise);
+    for (const secretId of new Set([...Object.keys(secrets), ...Object.keys(shared)])) {
+      if (keys.has(secretId)) continue;
+      const running = unwrapping.get(secretId);
+      if (running) {
+        fresh.push(running);
+        continue;
+      }
+      const promise = learnSecret(secretId, shared[secretId], secrets[secretId], report, rewrapped).finally(() => unwrapping.delete(secretId));
+      unwrapping.set(secretId, promise);
       fresh.push(promise);
+    }
+    // Events of visitors that an earlier, still running batch is unwrapping wait for it too.
+    for (const event of events) {
+      const running = unwrapping.get(event.secretId);
+      if (running) fresh.push(running);
     }
     await Promise.all(fresh);
     const t1 = now();
     const slots = new Array(events.length).fill(null);
+    const missing = new Set();
+    const importsBefore = imports;
     const decryptOne = async (event, index) => {
-      const keyPromise = secretKeys.get(event.secretId);
-      if (!keyPromise) {
-        report.missing.push(event.secretId);
+      const raw = keys.get(event.secretId);
+      if (raw === undefined) {
+        missing.add(event.secretId);
         return;
       }
-      const raw = await keyPromise;
-      if (raw === MISSING) {
-        report.missing.push(event.secretId);
-        return;
-      }
-      if (!raw) {
+      if (raw === null) {
         report.badEvents++;
         return;
       }
@@ -193,16 +268,13 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
       p.timestamp = null;
       slots[index] = p;
     };
-    // At most IN_FLIGHT decryptions at a time: enough to keep Chromium's one WebCrypto thread busy, few
-    // enough that their promises and buffers die young instead of swelling the worker's old generation
-    // (5000 at once, twice per worker, were a large part of the tab's peak memory).
     for (let i = 0; i < events.length; i += IN_FLIGHT) {
       await Promise.all(events.slice(i, i + IN_FLIGHT).map((event, j) => decryptOne(event, i + j)));
     }
     const parsed = slots.filter((p) => p !== null);
     report.keysMade += imports - importsBefore;
     const t2 = now();
-    report.missing = [...new Set(report.missing)];
+    report.missing = [...missing];
     return {
       parsed,
       rewrapped,
@@ -243,22 +315,16 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
   }
 
   /**
-   * The visitor keys this worker holds, as [secretId, raw bytes | null] pairs, for a fresh worker that
-   * replaces this one (see the pool's `recycle` in data-worker.js). Only settled entries: a visitor still
-   * being unwrapped is not in flight when the pool recycles (it waits for every batch first).
+   * The visitor keys this worker holds, for a fresh worker that replaces this one (see the pool's
+   * `recycle` in data-worker.js): {ids, keys, lengths}, transferable. The pool recycles only with no
+   * batch in flight, so no visitor is half unwrapped.
    */
-  async function exportKeys() {
-    const entries = [];
-    for (const [secretId, promise] of secretKeys) {
-      const raw = await promise;
-      if (raw !== MISSING) entries.push([secretId, raw]);
-    }
-    return { entries };
+  function exportKeys() {
+    return keys.export();
   }
 
-  function importKeys({ entries = [] }) {
-    for (const [secretId, raw] of entries) secretKeys.set(secretId, Promise.resolve(raw || null));
-    return { imported: entries.length };
+  function importKeys(exported) {
+    return { imported: keys.import(exported) };
   }
 
   return {
@@ -268,7 +334,7 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
     sealRollups,
     exportKeys,
     importKeys,
-    knownSecrets: () => secretKeys.size,
+    knownSecrets: () => keys.size,
     cachedKeys: () => keyCache.size,
   };
 }
@@ -286,7 +352,8 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
         const { batch, transfer } = packParsed(result.parsed);
         result.parsed = batch;
         globalThis.postMessage({ id, result }, transfer);
-      } else globalThis.postMessage({ id, result });
+      } else if (op === 'exportKeys') globalThis.postMessage({ id, result }, [result.keys.buffer, result.lengths.buffer]);
+      else globalThis.postMessage({ id, result });
     } catch (error) {
       // Never the plaintext or a key: only the error's message (CryptoError messages are generic).
       globalThis.postMessage({ id, error: String((error && error.message) || error) });

@@ -55,9 +55,10 @@ function channel(worker, onEvent) {
  * failed writes, which never stop a load. `workers` (decryption pool size, default
  * navigator.hardwareConcurrency), `pageSize` (events per request, default 5000), `stepDays` (days per step
  * of a reload or write-back, default 8), `recycleKeys` (CryptoKeys a decryption worker makes before it is
- * replaced, default 60000) and `now` (ms, a fixed clock) are for tests and benchmarks.
+ * replaced, default 30000), `secretsBatch` (fresh re-wrapped secrets saved at a time during a load, default
+ * 5000) and `now` (ms, a fixed clock) are for tests and benchmarks.
  */
-export async function openAccount({ accountId, keyEncryptionKey, onProgress, onReport, workers, now, pageSize, stepDays, recycleKeys, workerFactory } = {}) {
+export async function openAccount({ accountId, keyEncryptionKey, onProgress, onReport, workers, now, pageSize, stepDays, recycleKeys, secretsBatch, workerFactory } = {}) {
   const kek = keyEncryptionKey || keyFromLogin(accountId);
   if (!kek) throw new Error('No key for this account: log in again.');
   const worker = workerFactory
@@ -73,7 +74,7 @@ export async function openAccount({ accountId, keyEncryptionKey, onProgress, onR
   });
   let opened;
   try {
-    opened = await call('open', { accountId, keyEncryptionKey: kek, workers, now, pageSize, stepDays, recycleKeys });
+    opened = await call('open', { accountId, keyEncryptionKey: kek, workers, now, pageSize, stepDays, recycleKeys, secretsBatch });
   } catch (error) {
     worker.terminate();
     throw error;

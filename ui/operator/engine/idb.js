@@ -6,9 +6,13 @@
 // returning visitor). Plaintext never reaches IndexedDB. Where IndexedDB is missing or refuses (private
 // modes, quota), the engine runs without a local cache.
 //
-// Version 2 adds the `snapshot` store: the whole table as sealed binary parts (shared-cache.js
-// sealSnapshot), one record under the key 'table', which a reload restores instead of opening every day.
-// Day records stay: they are the fallback when the snapshot is missing or fails its tag.
+// Version 2 adds the `snapshot` store: the whole table as sealed binary parts (shared-cache.js), which a
+// reload restores instead of opening every day. Each part is its own record ('part/<i>', written in its
+// own transaction, so only one part's copies exist at a time: at 1M events the whole table at once was
+// ~200 MB of copies) and the header `{v, checkpoint, count}` under 'table' is written last and removed
+// first, so a write cut off half-way leaves no snapshot. (Earlier builds stored one 'table' record with
+// all parts inside; it is still read.) Day records stay: they are the fallback when the snapshot is
+// missing or fails its tag.
 
 const VERSION = 2;
 const STORES = ['meta', 'days', 'wrapped', 'snapshot'];
@@ -137,18 +141,38 @@ export async function openCache(accountId, { indexedDB = globalThis.indexedDB } 
     /** The sealed snapshot record (`{v, checkpoint, parts}`), or null. */
     async getSnapshot() {
       const tx = db.transaction('snapshot', 'readonly');
-      return (await request(tx.objectStore('snapshot').get('table'))) || null;
+      const store = tx.objectStore('snapshot');
+      const header = await request(store.get('table'));
+      if (!header) return null;
+      if (Array.isArray(header.parts)) return header; // one record from an earlier build
+      const count = Number.isInteger(header.count) && header.count > 0 && header.count < 10000 ? header.count : 0;
+      const parts = await Promise.all(Array.from({ length: count }, (_, i) => request(store.get(`part/${i}`))));
+      return { v: header.v, checkpoint: header.checkpoint, parts };
     },
 
-    async putSnapshot(record) {
+    /** Removes the header (the snapshot is gone from now on) and the parts of an earlier one. */
+    async startSnapshot() {
       const tx = db.transaction('snapshot', 'readwrite');
-      tx.objectStore('snapshot').put(record, 'table');
+      tx.objectStore('snapshot').clear();
+      await done(tx);
+    },
+
+    async putSnapshotPart(index, part) {
+      const tx = db.transaction('snapshot', 'readwrite');
+      tx.objectStore('snapshot').put(part, `part/${index}`);
+      await done(tx);
+    },
+
+    /** The header `{v, checkpoint, count}`: written after every part, it makes the snapshot whole. */
+    async finishSnapshot(header) {
+      const tx = db.transaction('snapshot', 'readwrite');
+      tx.objectStore('snapshot').put(header, 'table');
       await done(tx);
     },
 
     async deleteSnapshot() {
       const tx = db.transaction('snapshot', 'readwrite');
-      tx.objectStore('snapshot').delete('table');
+      tx.objectStore('snapshot').clear();
       await done(tx);
     },
 

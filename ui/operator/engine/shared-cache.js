@@ -190,25 +190,30 @@ export function snapshotAad(accountId, checkpoint, index, count) {
   return `${SNAPSHOT_AAD}${accountId}|${checkpoint}|${index}/${count}`;
 }
 
-/**
- * `{v, checkpoint, parts: ArrayBuffer[]}` for IndexedDB from `table.exportSnapshot()`: part 0 is the meta's
- * JSON, part i + 1 is buffer i.
- */
-export async function sealSnapshot(subtle, key, accountId, checkpoint, { meta, buffers }, random = (n) => crypto.getRandomValues(new Uint8Array(n))) {
-  const plain = [encoder.encode(JSON.stringify(meta)), ...buffers.map((b) => new Uint8Array(b))];
-  const count = plain.length;
-  const parts = await Promise.all(
-    plain.map(async (bytes, index) => {
-      const nonce = random(12);
-      const sealed = new Uint8Array(
-        await subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: encoder.encode(snapshotAad(accountId, checkpoint, index, count)) }, key, bytes),
-      );
-      const out = new Uint8Array(12 + sealed.length);
-      out.set(nonce, 0);
-      out.set(sealed, 12);
-      return out.buffer;
-    }),
+/** One sealed part: nonce ‖ AES-GCM(bytes ‖ tag), bound to its index among `count` parts. */
+export async function sealSnapshotPart(subtle, key, accountId, checkpoint, index, count, bytes, random = (n) => crypto.getRandomValues(new Uint8Array(n))) {
+  const nonce = random(12);
+  const sealed = new Uint8Array(
+    await subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: encoder.encode(snapshotAad(accountId, checkpoint, index, count)) }, key, bytes),
   );
+  const out = new Uint8Array(12 + sealed.length);
+  out.set(nonce, 0);
+  out.set(sealed, 12);
+  return out.buffer;
+}
+
+/** The plaintext parts of `table.exportSnapshot()` in order: part 0 is the meta's JSON, part i + 1 buffer i. */
+export function snapshotPlainParts({ meta, buffers }) {
+  return [encoder.encode(JSON.stringify(meta)), ...buffers.map((b) => new Uint8Array(b))];
+}
+
+/**
+ * `{v, checkpoint, parts: ArrayBuffer[]}` from `table.exportSnapshot()`, all parts at once. The engine
+ * seals and stores one part at a time instead (data-worker.js writeSnapshot); this is the same format.
+ */
+export async function sealSnapshot(subtle, key, accountId, checkpoint, exported, random) {
+  const plain = snapshotPlainParts(exported);
+  const parts = await Promise.all(plain.map((bytes, index) => sealSnapshotPart(subtle, key, accountId, checkpoint, index, plain.length, bytes, random)));
   return { v: SNAPSHOT_RECORD_VERSION, checkpoint, parts };
 }
 
