@@ -16,15 +16,18 @@ from tests.e2e.test_operator_engine import check_against_python, open_engine, se
 
 pytestmark = pytest.mark.e2e
 
-SNAPSHOT_RECORD = """
-async (accountId) => {
+# What the tests read from and do to the snapshot in the page's IndexedDB (idb.js: one record per part,
+# `part/<i>`, and the header `{v, checkpoint, count}` under `table`, written last).
+SNAPSHOT_STORE = """
+async ([accountId, action]) => {
   const db = await new Promise((resolve, reject) => {
     const req = indexedDB.open('offen.engine.' + accountId);
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
   try {
-    const store = db.transaction('snapshot').objectStore('snapshot');
+    const tx = db.transaction('snapshot', action === 'read' ? 'readonly' : 'readwrite');
+    const store = tx.objectStore('snapshot');
     const get = (key) => new Promise((resolve, reject) => {
       const req = store.get(key);
       req.onsuccess = () => resolve(req.result);
@@ -32,34 +35,31 @@ async (accountId) => {
     });
     const header = await get('table');
     if (!header) return null;
-    // One record per part, the header last (idb.js): every part the header counts is there.
     const parts = [];
     for (let i = 0; i < header.count; i++) parts.push(await get('part/' + i));
-    if (parts.some((p) => !(p instanceof ArrayBuffer))) return {missingParts: true};
-    const text = parts.map((p) => new TextDecoder('latin1').decode(p)).join('');
-    return {v: header.v, checkpoint: header.checkpoint, parts: parts.length, inline: 'parts' in header,
-            bytes: parts.reduce((n, p) => n + p.byteLength, 0),
-            plaintext: /https?:|"version"|a\\.example|PAGEVIEW/.test(text), version: db.version};
+    let out = null;
+    if (action === 'read') {
+      if (parts.some((p) => !(p instanceof ArrayBuffer))) return {missingParts: true};
+      const text = parts.map((p) => new TextDecoder('latin1').decode(p)).join('');
+      out = {v: header.v, checkpoint: header.checkpoint, parts: parts.length, inline: 'parts' in header,
+             bytes: parts.reduce((n, p) => n + p.byteLength, 0),
+             plaintext: /https?:|"version"|a\\.example|PAGEVIEW/.test(text), version: db.version};
+    } else if (action === 'spoil') {
+      new Uint8Array(parts[1])[40] ^= 1;
+      store.put(parts[1], 'part/1');
+    } else if (action === 'cut') {
+      // A write cut off before its header: the parts are there, the header is not.
+      store.delete('table');
+    } else if (action === 'inline') {
+      // The layout of earlier builds: one record holding every part.
+      store.clear();
+      store.put({v: header.v, checkpoint: header.checkpoint, parts}, 'table');
+    }
+    await new Promise((resolve) => { tx.oncomplete = resolve; });
+    return out;
   } finally {
     db.close();
   }
-}
-"""
-
-SPOIL_SNAPSHOT = """
-async (accountId) => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open('offen.engine.' + accountId);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const tx = db.transaction('snapshot', 'readwrite');
-  const store = tx.objectStore('snapshot');
-  const part = await new Promise((resolve) => { const r = store.get('part/1'); r.onsuccess = () => resolve(r.result); });
-  new Uint8Array(part)[40] ^= 1;
-  store.put(part, 'part/1');
-  await new Promise((resolve) => { tx.oncomplete = resolve; });
-  db.close();
 }
 """
 
@@ -71,7 +71,7 @@ def test_first_load_writes_a_sealed_snapshot(server: Any, tab: Any) -> None:  # 
     outcome = open_engine(page, server, events, login=True)
     check_against_python(outcome, events)
     assert outcome["timings"]["local"] is None
-    record = page.evaluate(SNAPSHOT_RECORD, server.account_id)
+    record = page.evaluate(SNAPSHOT_STORE, [server.account_id, "read"])
     assert record is not None, "no snapshot after the first write-back"
     assert record["version"] == 2 and record["v"] == 1 and record["parts"] > 10
     assert not record["inline"], "the header holds no parts: each part is its own record"
@@ -94,7 +94,7 @@ def test_reload_restores_the_snapshot(server: Any, tab: Any) -> None:  # noqa: F
 def test_a_spoiled_snapshot_is_reported_and_not_used(server: Any, tab: Any) -> None:  # noqa: F811
     events = server.decrypted_events()
     page = tab
-    page.evaluate(SPOIL_SNAPSHOT, server.account_id)
+    page.evaluate(SNAPSHOT_STORE, [server.account_id, "spoil"])
     page.reload()
     outcome = open_engine(page, server, events, login=False)
     assert outcome["timings"]["local"] == "days"
@@ -109,37 +109,10 @@ def test_a_spoiled_snapshot_is_reported_and_not_used(server: Any, tab: Any) -> N
     assert again["timings"]["counts"]["badSnapshots"] == 0
 
 
-RESHAPE_SNAPSHOT = """
-async ([accountId, how]) => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open('offen.engine.' + accountId);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const tx = db.transaction('snapshot', 'readwrite');
-  const store = tx.objectStore('snapshot');
-  const get = (key) => new Promise((resolve) => { const r = store.get(key); r.onsuccess = () => resolve(r.result); });
-  const header = await get('table');
-  if (how === 'cut') {
-    // A write cut off before its header: the parts are there, the header is not.
-    store.delete('table');
-  } else if (how === 'inline') {
-    // The layout of earlier builds: one record holding every part.
-    const parts = [];
-    for (let i = 0; i < header.count; i++) parts.push(await get('part/' + i));
-    store.clear();
-    store.put({v: header.v, checkpoint: header.checkpoint, parts}, 'table');
-  }
-  await new Promise((resolve) => { tx.oncomplete = resolve; });
-  db.close();
-}
-"""
-
-
 def test_a_snapshot_without_its_header_is_not_used(server: Any, tab: Any) -> None:  # noqa: F811
     events = server.decrypted_events()
     page = tab
-    page.evaluate(RESHAPE_SNAPSHOT, [server.account_id, "cut"])
+    page.evaluate(SNAPSHOT_STORE, [server.account_id, "cut"])
     page.reload()
     outcome = open_engine(page, server, events, login=False)
     assert outcome["timings"]["local"] == "days"
@@ -152,7 +125,7 @@ def test_a_snapshot_in_the_earlier_one_record_layout_still_restores(server: Any,
     page = tab
     page.reload()
     assert open_engine(page, server, events, login=False)["timings"]["local"] == "snapshot"
-    page.evaluate(RESHAPE_SNAPSHOT, [server.account_id, "inline"])
+    page.evaluate(SNAPSHOT_STORE, [server.account_id, "inline"])
     page.reload()
     outcome = open_engine(page, server, events, login=False)
     assert outcome["timings"]["local"] == "snapshot"

@@ -11,8 +11,9 @@
 // Every CryptoKey costs Chromium about 1.3 KB that V8 does not see and so frees late (measured: 200k AES
 // keys, 275 MiB; 200k dropped ones +246 MiB). The worker therefore keeps each visitor's raw key bytes in
 // one buffer and CryptoKeys only for the visitors seen last. WebCrypto stays for all the crypto: in
-// Chromium 156 it opens a 270-byte event in 9-12 µs (key import included) against 28-40 µs for the vendored
-// userland AES-GCM, and two workers' calls run in parallel (bench notes in docs/dashboard-engine.md).
+// Chromium 156 it opens a 270-byte event in 8-12 µs (key import included) against 28-40 µs for the
+// vendored userland AES-GCM, which would only pay with many more cores than two (docs/dashboard-engine.md,
+// "Parallelism and its limit").
 
 import { parseEvent } from '../../shared/stats.js';
 import {
@@ -219,23 +220,16 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
     const t0 = now();
     const rewrapped = {};
     const report = { unwrapped: 0, fromShared: 0, forged: 0, badSecrets: 0, badEvents: 0, missing: [], keysMade: 0 };
-    const fresh = [];
-    for (const secretId of new Set([...Object.keys(secrets), ...Object.keys(shared)])) {
-      if (keys.has(secretId)) continue;
-      const running = unwrapping.get(secretId);
-      if (running) {
-        fresh.push(running);
-        continue;
-      }
+    const ids = new Set([...Object.keys(secrets), ...Object.keys(shared)]);
+    for (const secretId of ids) {
+      if (keys.has(secretId) || unwrapping.has(secretId)) continue;
       const promise = learnSecret(secretId, shared[secretId], secrets[secretId], report, rewrapped).finally(() => unwrapping.delete(secretId));
       unwrapping.set(secretId, promise);
-      fresh.push(promise);
     }
-    // Events of visitors that an earlier, still running batch is unwrapping wait for it too.
-    for (const event of events) {
-      const running = unwrapping.get(event.secretId);
-      if (running) fresh.push(running);
-    }
+    // This batch's visitors being unwrapped, here or by an earlier batch still running: wait for them.
+    for (const event of events) ids.add(event.secretId);
+    const fresh = new Set();
+    for (const secretId of ids) if (unwrapping.has(secretId)) fresh.add(unwrapping.get(secretId));
     await Promise.all(fresh);
     const t1 = now();
     const slots = new Array(events.length).fill(null);
@@ -279,7 +273,7 @@ export function decryptWorker({ subtle: s = subtle, keyCache: keyCacheSize = KEY
       parsed,
       rewrapped,
       report,
-      intervals: { keyAgreement: fresh.length ? [t0, t1] : null, decryption: [t1, t2] },
+      intervals: { keyAgreement: fresh.size ? [t0, t1] : null, decryption: [t1, t2] },
     };
   }
 
