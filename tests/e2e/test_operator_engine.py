@@ -18,6 +18,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,15 +110,27 @@ class EngineServer:
         return out
 
 
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, certificate: tuple[Path, Path], playwright_instance: Any
-) -> Iterator[EngineServer]:
-    srv = EngineServer(tmp_path_factory.mktemp("engine"), *certificate)
+@contextmanager
+def serving(directory: Path, certificate: tuple[Path, Path], spec: Any = None) -> Iterator[EngineServer]:
+    """An EngineServer over `spec` (this module's X25519 set by default), stopped afterwards."""
+    srv = EngineServer(directory, *certificate, spec)
     try:
         yield srv
     finally:
         srv.stop()
+
+
+def login_args(server: EngineServer) -> dict[str, str]:
+    """What the page scripts need to log in and open the account."""
+    return {"accountId": server.account_id, "email": server.built.email, "password": server.built.password}
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, certificate: tuple[Path, Path], playwright_instance: Any
+) -> Iterator[EngineServer]:
+    with serving(tmp_path_factory.mktemp("engine"), certificate) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -132,16 +145,22 @@ def tab(browser: Any) -> Iterator[Any]:
         ctx.close()
 
 
-OPEN_SCRIPT = """
-async ({accountId, email, password, query, events, login, pageSize, stepDays, recycleKeys}) => {
-  if (login) {
+# Page-script lines that log in (`email`, `password` in scope) and keep the login as the operator pages do.
+LOGIN_STEP = """
     const response = await fetch('/api/login', {
       method: 'POST', headers: {'Content-Type': 'application/json'},
       body: JSON.stringify({username: email, password}),
     });
     if (!response.ok) throw new Error('login failed: ' + response.status);
     sessionStorage.setItem('offen.operator.login', JSON.stringify(await response.json()));
-  }
+"""
+
+OPEN_SCRIPT = (
+    """
+async ({accountId, email, password, query, events, login, pageSize, stepDays, recycleKeys}) => {
+  if (login) {"""
+    + LOGIN_STEP
+    + """  }
   const {openAccount} = await import('/operator/engine/engine.js');
   const {computeStats} = await import('/shared/stats.js');
   const progress = [];
@@ -158,6 +177,7 @@ async ({accountId, email, password, query, events, login, pageSize, stepDays, re
   return {timings: engine.timings, result, expected, progress, reports, flush, stats, now};
 }
 """
+)
 
 
 def open_engine(page: Any, server: EngineServer, events: list[dict] | None, *, login: bool) -> dict[str, Any]:
@@ -165,9 +185,7 @@ def open_engine(page: Any, server: EngineServer, events: list[dict] | None, *, l
     return page.evaluate(
         OPEN_SCRIPT,
         {
-            "accountId": server.account_id,
-            "email": server.built.email,
-            "password": server.built.password,
+            **login_args(server),
             "query": QUERY,
             "events": events,
             "login": login,

@@ -27,7 +27,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_operator_engine import OPEN_SCRIPT, QUERY, EngineServer, check_against_python
+from tests.e2e.test_operator_engine import (
+    LOGIN_STEP,
+    OPEN_SCRIPT,
+    QUERY,
+    EngineServer,
+    check_against_python,
+    login_args,
+    serving,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,38 +50,27 @@ WRAPPED_COUNT = "SELECT count(*) FROM offen_wrapped_secrets WHERE account_id = ?
 ROLLUP_COUNT = "SELECT count(*) FROM offen_rollups WHERE account_id = ?"
 
 
-class RsaEngineServer(EngineServer):
-    """EngineServer over an RSA data set of this module's size."""
-
-    def __init__(self, directory: Path, cert: Path, key: Path) -> None:
-        from bench.dataset import Spec
-
-        super().__init__(directory, cert, key, Spec(EVENTS, VISITORS, DAYS, key_type="rsa", seed=11))
-
-    def wrapped_count(self) -> int:
-        return self.sql(WRAPPED_COUNT, (self.account_id,))[0][0]
+def wrapped_count(server: EngineServer) -> int:
+    return server.sql(WRAPPED_COUNT, (server.account_id,))[0][0]
 
 
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, certificate: tuple[Path, Path], playwright_instance: Any
-) -> Iterator[RsaEngineServer]:
-    srv = RsaEngineServer(tmp_path_factory.mktemp("engine-rsa"), *certificate)
-    try:
+) -> Iterator[EngineServer]:
+    from bench.dataset import Spec
+
+    spec = Spec(EVENTS, VISITORS, DAYS, key_type="rsa", seed=11)
+    with serving(tmp_path_factory.mktemp("engine-rsa"), certificate, spec) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 # Logs in and starts the load without awaiting it: the evaluation returns while the engine works.
-START_SCRIPT = """
-async ({accountId, email, password, pageSize, secretsBatch}) => {
-  const response = await fetch('/api/login', {
-    method: 'POST', headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({username: email, password}),
-  });
-  if (!response.ok) throw new Error('login failed: ' + response.status);
-  sessionStorage.setItem('offen.operator.login', JSON.stringify(await response.json()));
+START_SCRIPT = (
+    """
+async ({accountId, email, password, pageSize, secretsBatch}) => {"""
+    + LOGIN_STEP
+    + """
   const {openAccount} = await import('/operator/engine/engine.js');
   window.__state = 'loading';
   // One decryption worker: the RSA rate (and so the time A has before its tab closes) does not grow
@@ -85,27 +82,28 @@ async ({accountId, email, password, pageSize, secretsBatch}) => {
   return window.__state;
 }
 """
+)
 
 
-def settled_count(server: RsaEngineServer, timeout: float = 5.0) -> int:
+def settled_count(server: EngineServer, timeout: float = 5.0) -> int:
     """The wrapped-secret rows once no upload of the closed tab is still landing (unchanged for 0.5 s)."""
     deadline = time.monotonic() + timeout
-    count = server.wrapped_count()
+    count = wrapped_count(server)
     stable_since = time.monotonic()
     while time.monotonic() - stable_since < 0.5:
         assert time.monotonic() < deadline, "the wrapped secrets kept changing after the tab closed"
         time.sleep(0.05)
-        now = server.wrapped_count()
+        now = wrapped_count(server)
         if now != count:
             count, stable_since = now, time.monotonic()
     return count
 
 
-def test_rsa_work_survives_a_closed_tab_and_is_shared(server: RsaEngineServer, browser: Any) -> None:
+def test_rsa_work_survives_a_closed_tab_and_is_shared(server: EngineServer, browser: Any) -> None:
     events = server.decrypted_events()
     assert len(events) == EVENTS
     assert len({e["secretId"] for e in events}) == VISITORS
-    assert server.wrapped_count() == 0
+    assert wrapped_count(server) == 0
 
     # Browser A: the load starts, and the tab closes part-way through the RSA work.
     ctx_a = browser.new_context(ignore_https_errors=True)
@@ -116,25 +114,21 @@ def test_rsa_work_survives_a_closed_tab_and_is_shared(server: RsaEngineServer, b
         started = page.evaluate(
             START_SCRIPT,
             {
-                "accountId": server.account_id,
-                "email": server.built.email,
-                "password": server.built.password,
+                **login_args(server),
                 "pageSize": PAGE_SIZE,
                 "secretsBatch": SECRETS_BATCH,
             },
         )
         assert started == "loading"
-        loading_since = time.monotonic()
-        deadline = loading_since + 30
+        deadline = time.monotonic() + 30
         while True:
-            rows = server.wrapped_count()
+            rows = wrapped_count(server)
             state = page.evaluate("() => window.__state")
             assert state == "loading", (
                 f"browser A's load ended ({state}) before its tab could be closed mid-way "
                 f"({rows} of {VISITORS} secrets stored): the data set is too small for this machine"
             )
             if rows >= CLOSE_AT:
-                seconds_a = time.monotonic() - loading_since
                 break
             assert time.monotonic() < deadline, f"only {rows} re-wrapped secrets stored after 30 s"
             time.sleep(0.02)
@@ -157,9 +151,7 @@ def test_rsa_work_survives_a_closed_tab_and_is_shared(server: RsaEngineServer, b
         outcome = page.evaluate(
             OPEN_SCRIPT,
             {
-                "accountId": server.account_id,
-                "email": server.built.email,
-                "password": server.built.password,
+                **login_args(server),
                 "query": QUERY,
                 "events": events,
                 "login": True,
@@ -172,10 +164,6 @@ def test_rsa_work_survives_a_closed_tab_and_is_shared(server: RsaEngineServer, b
         ctx_b.close()
     timings = outcome["timings"]
     counts = timings["counts"]
-    print(
-        f"\nA closed after {seconds_a:.1f} s at {rows_at_close} rows, {rows_before_b} before B; B: secretsFromShared "
-        f"{counts['secretsFromShared']}, secretsUnwrapped {counts['secretsUnwrapped']}, total {timings['total']} ms"
-    )
     assert timings["source"] == "network"
     assert counts["forgedSecrets"] == 0
     assert counts["badSecrets"] == 0
@@ -188,7 +176,7 @@ def test_rsa_work_survives_a_closed_tab_and_is_shared(server: RsaEngineServer, b
     check_against_python(outcome, events)
     # B's write-back completed the shared cache: a wrapped secret for every visitor.
     assert not outcome["flush"]["rollups"]["rejected"], outcome["reports"]
-    assert server.wrapped_count() == VISITORS
+    assert wrapped_count(server) == VISITORS
     stored = {
         row[0]
         for row in server.sql(
