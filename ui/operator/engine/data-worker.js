@@ -88,9 +88,9 @@ export function stageClock() {
 }
 
 // CryptoKeys made by one decryption worker before it is replaced by a fresh one. Chromium frees dropped
-// CryptoKeys late (V8 does not see their ~1.3 KB each); the workers make one per X25519 key agreement (the
-// peer's public key; everything symmetric runs on raw bytes), 200k in a first load at 1M events. Ending the
-// worker frees them all at once: 30000 is about 40 MiB of garbage per worker at most.
+// CryptoKeys late (V8 does not see their ~1.3 KB each), and a first load at 1M events makes about 800k of
+// them (three per X25519 key agreement, one per visitor key imported for events): ending the worker frees
+// them all at once. 30000 is about 40 MiB of garbage per worker at most.
 export const RECYCLE_KEYS = 30000;
 // Wrapped secrets per IndexedDB transaction: Chromium holds a transaction's values until it commits, so
 // 200k at once (a second browser's whole shared cache) were tens of MB more at the peak.
