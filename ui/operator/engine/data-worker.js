@@ -406,7 +406,7 @@ export function createDataEngine({ emit = () => {}, fetch: doFetch = globalThis.
       const reached = page.next ? ulidMs(page.next) - startMs : span;
       estimate = page.more && span > 0 && reached > 0 ? Math.max(fetched, Math.round((fetched * span) / reached)) : fetched;
       progress('download', fetched, estimate);
-      if (localSecrets) await lookUpLocalWrapped(page);
+      if (localSecrets) await stages.time('storage', lookUpLocalWrapped(page));
       inflight.push(decryptPage(page, checkpoints));
       if (inflight.length >= 2) await drain();
       if (pool.needsRecycling()) {
