@@ -90,8 +90,10 @@ export function stageClock() {
 // CryptoKeys made by one decryption worker before it is replaced by a fresh one. Chromium frees dropped
 // CryptoKeys late (V8 does not see their ~1.3 KB each), and a first load at 1M events makes about 800k of
 // them (three per X25519 key agreement, one per visitor key imported for events): ending the worker frees
-// them all at once. 30000 is about 40 MiB of garbage per worker at most.
-export const RECYCLE_KEYS = 30000;
+// them all at once. 15000 is about 20 MiB of garbage per worker at most; at 30000 the tab's memory rose and
+// fell by ~250 MiB between recycles at 1M events, its peak 850-940 MiB, against 870-880 MiB at 15000, for
+// about 45 recycles instead of 24 (each a transfer of the key buffer and a fresh worker's start).
+export const RECYCLE_KEYS = 15000;
 // Wrapped secrets per IndexedDB transaction: Chromium holds a transaction's values until it commits, so
 // 200k at once (a second browser's whole shared cache) were tens of MB more at the peak.
 const LOCAL_WRAPPED_BATCH = 5000;

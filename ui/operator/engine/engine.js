@@ -55,7 +55,7 @@ function channel(worker, onEvent) {
  * failed writes, which never stop a load. `workers` (decryption pool size, default
  * navigator.hardwareConcurrency), `pageSize` (events per request, default 5000), `stepDays` (days per step
  * of a reload or write-back, default 8), `recycleKeys` (CryptoKeys a decryption worker makes before it is
- * replaced, default 30000), `secretsBatch` (fresh re-wrapped secrets saved at a time during a load, default
+ * replaced, default 15000), `secretsBatch` (fresh re-wrapped secrets saved at a time during a load, default
  * 5000) and `now` (ms, a fixed clock) are for tests and benchmarks.
  */
 export async function openAccount({ accountId, keyEncryptionKey, onProgress, onReport, workers, now, pageSize, stepDays, recycleKeys, secretsBatch, workerFactory } = {}) {
