@@ -188,16 +188,7 @@ def operator_view(store: Store, account_id: str, since: str | None, retention: s
         raise NotFound("account not found")
     since = check_since(since)
     events = store.find_events_for_account(account_id, since=since)
-    result: dict[str, Any] = {
-        "accountId": account.account_id,
-        "name": account.name,
-        "publicKey": json.loads(account.public_key),
-        "encryptedPrivateKey": account.encrypted_private_key,
-        "created": format_created(account.created),
-        "retentionPeriod": retention,
-    }
-    if account.account_styles:
-        result["accountStyles"] = account.account_styles
+    result = _account_fields(account, retention)
     if events:
         result["events"] = {
             account_id: [
@@ -238,13 +229,8 @@ def operator_page(
     page = store.find_events_page(
         account_id, after, limit, new_secrets_only=new_secrets, with_tombstones=after is not None
     )
-    result: dict[str, Any] = {
-        "accountId": account.account_id,
-        "name": account.name,
-        "publicKey": json.loads(account.public_key),
-        "encryptedPrivateKey": account.encrypted_private_key,
-        "created": format_created(account.created),
-        "retentionPeriod": retention,
+    result = _account_fields(account, retention)
+    result |= {
         "events": {
             account_id: [
                 {
@@ -261,9 +247,22 @@ def operator_page(
         "secrets": {secret.secret_id: secret.encrypted_secret for secret in page.secrets},
         "more": page.more,
     }
+    return add_checkpoint(result, page.events, page.tombstones, always_list_deleted=True)
+
+
+def _account_fields(account: Account, retention: str) -> dict[str, Any]:
+    """The account's own fields of both operator views (Offen's order; `accountStyles` only when set)."""
+    result: dict[str, Any] = {
+        "accountId": account.account_id,
+        "name": account.name,
+        "publicKey": json.loads(account.public_key),
+        "encryptedPrivateKey": account.encrypted_private_key,
+        "created": format_created(account.created),
+        "retentionPeriod": retention,
+    }
     if account.account_styles:
         result["accountStyles"] = account.account_styles
-    return add_checkpoint(result, page.events, page.tombstones, always_list_deleted=True)
+    return result
 
 
 def retire_account(store: Store, accounts: ActiveAccounts, account_id: str) -> None:
