@@ -8,7 +8,6 @@ answers 400 with the reason.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import bottle
@@ -26,6 +25,7 @@ from appliance.web.http import (
     expire_auth_cookie,
     is_secure_request,
     json_body,
+    json_object,
     json_response,
     no_content,
 )
@@ -319,10 +319,4 @@ def _limited_json_body(max_bytes: int) -> dict[str, Any]:
     raw = bottle.request.body.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise BadRequest(f"the request body is too large (at most {max_bytes} bytes)")
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
-        raise BadRequest("the request body is not valid JSON") from err
-    if not isinstance(value, dict):
-        raise BadRequest("the request body must be a JSON object")
-    return value
+    return json_object(raw)

@@ -48,6 +48,11 @@ def json_body(environ: dict[str, Any] | None = None) -> dict[str, Any]:
         raw = bottle.request.body.read(MAX_JSON_BODY + 1)
     if len(raw) > MAX_JSON_BODY:
         raise BadRequest("the request body is too large")
+    return json_object(raw)
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body's bytes as a JSON object, or BadRequest saying what is wrong."""
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
